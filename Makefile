@@ -1,0 +1,32 @@
+# Two commands do all the set-up: `make demo` and `make test`. Each creates .venv if missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test bench lint clean db-stop
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e .
+	touch $(STAMP)
+
+demo: venv
+	$(BIN)/sendwh demo
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+bench: venv
+	$(BIN)/python -m bench.loader_bench
+
+db-stop: venv
+	$(BIN)/sendwh db stop
+
+clean:
+	-$(BIN)/sendwh db stop
+	rm -rf .warehouse outputs

@@ -1,0 +1,1 @@
+"""Readers for each source kind and the COPY loader (see README, "Extract and load")."""

@@ -1,0 +1,71 @@
+"""DfE's published EHC plan statistics (explore-education-statistics CSVs), unpivoted.
+
+Every numeric cell becomes one row (measure, value); DfE's suppression markers
+x (unavailable), z (not applicable) and c (confidential) are kept as NULL with the marker.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+from extract.entities import DFE_TABLE, RawTable
+from extract.errors import RejectedFile
+from extract.source import SourceFile
+from extract.textfile import TextSource, check_cells, csv_rows
+
+MARKERS = {"x", "z", "c", "low", "u"}
+GEOGRAPHY = ("time_period", "time_identifier", "geographic_level", "new_la_code",
+             "old_la_code", "la_name", "region_code", "region_name")
+IGNORED = ("country_code", "country_name")
+# Columns that describe a breakdown rather than hold a number (older releases name them so).
+BREAKDOWNS = ("breakdown_topic", "breakdown", "characteristic_age", "establishment_type",
+              "establishment_group")
+REQUIRED = ("time_period", "geographic_level")
+
+
+class DfeStatistics(SourceFile):
+    def __init__(self, path: Path) -> None:
+        release = path.parent.name
+        super().__init__(path, "dfe", None, path.stem, period=release, tables=[DFE_TABLE])
+
+    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
+        source = TextSource(self.path)
+        records = csv_rows(source, ",")
+        _, header = next(records, (0, None))
+        if not header:
+            raise RejectedFile(self.path, "the file has no header row", row=1)
+        header = [h.strip() for h in header]
+        for column in REQUIRED:
+            if column not in header:
+                raise RejectedFile(self.path, f"missing column '{column}': not a DfE statistics "
+                                   "file", row=1, field=column)
+        geo = [header.index(c) if c in header else None for c in GEOGRAPHY]
+        breakdowns = [i for i, h in enumerate(header) if h in BREAKDOWNS]
+        measures = [(i, h) for i, h in enumerate(header)
+                    if h not in GEOGRAPHY and h not in BREAKDOWNS and h not in IGNORED]
+        topic = " / ".join(header[i] for i in breakdowns if header[i] != "breakdown")
+        release, name, width, data_rows = self.period, self.path.name, len(header), 0
+        for row, cells in records:
+            if len(cells) != width:
+                raise RejectedFile(self.path, f"row has {len(cells)} fields, the header has "
+                                   f"{width}", row=row, field=header[min(len(cells), width) - 1])
+            check_cells(self.path, row, cells, header, 300)
+            dims = [cells[i] or None if i is not None else None for i in geo]
+            if "breakdown_topic" in header:
+                bt = cells[header.index("breakdown_topic")] or None
+                bd = cells[header.index("breakdown")] if "breakdown" in header else None
+            else:
+                bt = topic or None
+                bd = " / ".join(cells[i] for i in breakdowns) or None
+            prefix = [row, release, name, *dims, bt, bd]
+            data_rows += 1
+            for i, measure in measures:
+                value = cells[i].strip()
+                if not value:
+                    yield DFE_TABLE, [*prefix, measure, None, None]
+                elif value in MARKERS:
+                    yield DFE_TABLE, [*prefix, measure, None, value]
+                else:
+                    yield DFE_TABLE, [*prefix, measure, value, None]
+        if not data_rows:
+            raise RejectedFile(self.path, "header only, no data rows", row=2)

@@ -1,0 +1,95 @@
+"""Which files to load and with which reader: the entry point the CLI and the DAG call."""
+from __future__ import annotations
+
+import fnmatch
+import logging
+from pathlib import Path
+from typing import Callable, Iterator
+
+from extract.case_extract import open_case_file
+from extract.dfe_csv import DfeStatistics
+from extract.ledger import LedgerExtract
+from extract.layouts import all_layouts, get_layout
+from extract.loader import LoadResult, load_file
+from extract.sen2_xml import Sen2Return
+from extract.source import SourceFile
+
+log = logging.getLogger(__name__)
+SOURCE_KINDS = ("sen2", "case", "ledger", "dfe")
+
+
+class UsageError(ValueError):
+    """Bad arguments (exit status 2), as opposed to bad data (exit status 1)."""
+
+
+def _patterns(kind: str, layout: dict | None) -> list[str]:
+    if kind == "sen2":
+        return ["*.xml", "*.XML"]
+    if kind == "dfe":
+        return ["*.csv"]
+    if kind == "ledger":
+        return [layout["ledger"]["match"]]
+    return [spec["match"] for spec in layout["case"]["datasets"].values()]
+
+
+def borough_from_path(path: Path) -> str | None:
+    known = all_layouts()
+    for part in reversed(Path(path).resolve().parts):
+        if part in known:
+            return part
+    return None
+
+
+def expand(kind: str, paths: list[Path], borough: str | None) -> Iterator[tuple[Path, str | None]]:
+    """Files to load with the borough of each: directories are searched for the layout's files."""
+    for path in map(Path, paths):
+        who = borough or borough_from_path(path)
+        if kind in ("case", "ledger") and who is None:
+            raise UsageError(f"{path}: give --borough (one of {', '.join(all_layouts())}): "
+                             "the path does not say which borough it is")
+        layout = get_layout(who) if who and kind in ("case", "ledger") else None
+        if path.is_dir():
+            patterns = _patterns(kind, layout)
+            found = sorted(p for p in path.rglob("*") if p.is_file()
+                           and any(fnmatch.fnmatch(p.name, pat) for pat in patterns))
+            for file in found:
+                yield file, borough or borough_from_path(file) or who
+        elif path.exists():
+            yield path, who
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+
+
+def source_factory(kind: str, path: Path, borough: str | None) -> Callable[[], SourceFile]:
+    if kind == "case":
+        return lambda: open_case_file(path, get_layout(borough))
+    if kind == "ledger":
+        return lambda: LedgerExtract(path, get_layout(borough))
+    if kind == "sen2":
+        return lambda: Sen2Return(path, borough, borough_for_lea)
+    if kind == "dfe":
+        return lambda: DfeStatistics(path)
+    raise UsageError(f"unknown source kind {kind!r}: one of {', '.join(SOURCE_KINDS)}")
+
+
+def borough_for_lea(lea: str) -> str | None:
+    for code, layout in all_layouts().items():
+        if str(layout["la_number"]) == lea.strip():
+            return code
+    return None
+
+
+def ingest(kind: str, paths: list[Path], borough: str | None = None,
+           progress: Callable[[LoadResult], None] | None = None) -> list[LoadResult]:
+    if kind not in SOURCE_KINDS:
+        raise UsageError(f"unknown source kind {kind!r}: one of {', '.join(SOURCE_KINDS)}")
+    if borough is not None:
+        get_layout(borough)  # unknown borough -> a usage error before anything loads
+    results = []
+    for path, who in list(expand(kind, paths, borough)):
+        result = load_file(source_factory(kind, path, who if kind != "dfe" else None), path,
+                           kind, who if kind != "dfe" else None)
+        results.append(result)
+        if progress:
+            progress(result)
+    return results

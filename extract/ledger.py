@@ -1,0 +1,73 @@
+"""Finance ledger extracts: one file per borough and fiscal month, columns per the YAML."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+from extract.entities import LEDGER_TABLE, RawTable
+from extract.errors import RejectedFile
+from extract.fields import compile_plan
+from extract.source import SourceFile, period_from_name
+from extract.textfile import TextSource, check_cells, check_header, csv_rows
+
+
+def fiscal_year_start(text: str, fmt: str) -> int | None:
+    """'2017/18' (YYYY/YY), '2017-18' (YYYY-YY) or '2017' (YYYY) -> 2017; None if malformed."""
+    text = text.strip()
+    if fmt == "YYYY":
+        return int(text) if len(text) == 4 and text.isdigit() else None
+    sep = fmt[4]
+    if len(text) != 7 or text[4] != sep or not (text[:4] + text[5:]).isdigit():
+        return None
+    start = int(text[:4])
+    return start if (start + 1) % 100 == int(text[5:]) else None
+
+
+class LedgerExtract(SourceFile):
+    def __init__(self, path: Path, layout: dict[str, Any]) -> None:
+        self.spec = layout["ledger"]
+        super().__init__(path, "ledger", layout["borough"], "ledger", tables=[LEDGER_TABLE])
+        start, end, period = period_from_name(path, self.spec["period"]).split("-")
+        self.period = f"{start}/{end} P{period}"
+        self.layout = layout
+
+    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
+        spec = self.spec
+        source = TextSource(self.path, spec.get("encoding", "utf-8"))
+        records = csv_rows(source, spec.get("delimiter", ","))
+        _, header = next(records, (0, None))
+        if not header:
+            raise RejectedFile(self.path, "the file has no header row", row=1)
+        columns = spec["columns"]
+        index = check_header(self.path, header, list(columns.values()), self.layout["layout_file"])
+        plan = compile_plan(LEDGER_TABLE, columns, index, spec.get("codes") or {})
+        self.name_fields(LEDGER_TABLE, plan.sources)
+        fy_pos, amount_pos = index[columns["fiscal_year"]], index[columns["amount_gbp"]]
+        fy_format, limit = spec["fiscal_year_format"], float(spec["max_abs_amount"])
+        fy_col = LEDGER_TABLE.columns.index("fiscal_year") + 1
+        width, data_rows = len(header), 0
+        for row, cells in records:
+            if len(cells) != width:
+                raise RejectedFile(self.path, f"row has {len(cells)} fields, the header has "
+                                   f"{width}", row=row, field=header[min(len(cells), width) - 1])
+            check_cells(self.path, row, cells, header, 100)
+            values = plan.values(self.path, row, cells)
+            fy = fiscal_year_start(cells[fy_pos], fy_format)
+            if fy is None:
+                raise RejectedFile(self.path, f"fiscal year {cells[fy_pos]!r} is not {fy_format}",
+                                   row=row, field=columns["fiscal_year"])
+            values[fy_col] = fy
+            try:
+                amount = float(cells[amount_pos].replace(",", ""))
+            except ValueError:
+                raise RejectedFile(self.path, f"amount {cells[amount_pos]!r} is not a number",
+                                   row=row, field=columns["amount_gbp"]) from None
+            if abs(amount) > limit:
+                raise RejectedFile(self.path, f"amount {amount:,.2f} is implausible for one "
+                                   f"ledger line (limit {limit:,.0f} in {self.layout['layout_file']})",
+                                   row=row, field=columns["amount_gbp"])
+            values[-1] = cells[amount_pos].replace(",", "")
+            data_rows += 1
+            yield LEDGER_TABLE, values
+        if not data_rows:
+            raise RejectedFile(self.path, "header only, no ledger lines", row=2)

@@ -1,0 +1,273 @@
+"""Load one file into `raw` with COPY, in one transaction, with a batch record in `audit`.
+
+- The same bytes loaded again change nothing (matched on sha256).
+- A corrected file for the same borough, dataset and period supersedes the loaded batch;
+  the old batch stays in `audit.batches` with status 'superseded'.
+- A file that fails loads no rows, is copied to the quarantine folder with a `.reason.txt`
+  beside it, and is recorded as 'rejected' with the row and field at fault.
+Rows stream from the reader: a file that fills one table is copied as it is read; a file
+that fills several is spooled per table (in memory up to a limit, then on disk), so memory
+stays flat however big the file is.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import psycopg
+from psycopg import sql
+
+from extract.entities import RawTable
+from extract.errors import RejectedFile
+from extract.source import SourceFile
+from sendwh.settings import get_settings
+from sendwh.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+SPOOL_BYTES = 16 * 1024 * 1024
+COPY_CHUNK = 1024 * 1024
+
+
+@dataclass
+class LoadResult:
+    path: Path
+    source_kind: str
+    borough: str | None
+    status: str                      # loaded | already_loaded | rejected
+    batch_id: int | None = None
+    rows: int = 0
+    rows_by_table: dict[str, int] = field(default_factory=dict)
+    period: str | None = None
+    reason: str | None = None
+    superseded: list[int] = field(default_factory=list)
+    seconds: float = 0.0
+    quarantine_path: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "rejected"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(COPY_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_file(open_source: Callable[[], SourceFile], path: Path, source_kind: str,
+              borough: str | None = None) -> LoadResult:
+    """Load `path`; `open_source` builds a fresh reader for it (called again to explain errors)."""
+    started = time.perf_counter()
+    path = Path(path)
+    sha = sha256_of(path)
+    with connect(autocommit=True) as conn:
+        done = conn.execute(
+            "select batch_id, borough, period from audit.batches where source_kind = %s and "
+            "sha256 = %s and status in ('loaded', 'superseded') order by batch_id desc limit 1",
+            (source_kind, sha)).fetchone()
+        if done:
+            return LoadResult(path, source_kind, done[1], "already_loaded", batch_id=done[0],
+                              period=done[2], seconds=time.perf_counter() - started)
+        source: SourceFile | None = None
+        try:
+            source = open_source()
+            with conn.transaction():
+                return _load(conn, source, sha, started)
+        except RejectedFile as rejected:
+            return _reject(conn, path, source_kind, source.borough if source else borough,
+                           source, sha, rejected, started)
+        except psycopg.errors.DataError as err:  # includes COPY's type errors (dates, numbers)
+            rejected = _explain_copy_error(err, open_source, path)
+            return _reject(conn, path, source_kind, source.borough if source else borough,
+                           source, sha, rejected, started)
+        except psycopg.errors.IntegrityError as err:
+            rejected = _explain_copy_error(err, open_source, path)
+            return _reject(conn, path, source_kind, source.borough if source else borough,
+                           source, sha, rejected, started)
+
+
+def _load(conn: psycopg.Connection, source: SourceFile, sha: str, started: float) -> LoadResult:
+    batch_id = conn.execute(
+        "insert into audit.batches (source_kind, borough, dataset, period, file_name, file_path,"
+        " sha256, status) values (%s, %s, %s, %s, %s, %s, %s, 'loading') returning batch_id",
+        (source.source_kind, source.borough, source.dataset, source.period or "?",
+         source.path.name, str(source.path.resolve()), sha)).fetchone()[0]
+    conn.execute(sql.SQL("set local datestyle = {}").format(
+        sql.Literal("ISO, DMY" if source.date_style == "DMY" else "ISO, YMD")))
+    counts = _copy_rows(conn, source, batch_id)
+    for table in source.tables:
+        if counts.get(table.name) and table.key:
+            _reject_conflicting_keys(conn, source, table, batch_id)
+    if source.period is None:
+        raise RejectedFile(source.path, "the file does not say which period it covers")
+    # Serialise loads of the same borough, dataset and period, then supersede.
+    key = f"{source.source_kind}|{source.borough}|{source.dataset}|{source.period}"
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (key,))
+    superseded = [r[0] for r in conn.execute(
+        "update audit.batches set status = 'superseded', superseded_by = %s "
+        "where source_kind = %s and borough is not distinct from %s and dataset = %s "
+        "and period = %s and status = 'loaded' and batch_id <> %s returning batch_id",
+        (batch_id, source.source_kind, source.borough, source.dataset, source.period, batch_id))]
+    total = sum(counts.values())
+    seconds = time.perf_counter() - started
+    conn.execute(
+        "update audit.batches set status = 'loaded', borough = %s, period = %s, rows_loaded = %s,"
+        " rows_by_table = %s, finished_at = now(), load_seconds = %s where batch_id = %s",
+        (source.borough, source.period, total, json.dumps(counts), round(seconds, 3), batch_id))
+    return LoadResult(source.path, source.source_kind, source.borough, "loaded", batch_id, total,
+                      counts, source.period, superseded=superseded, seconds=seconds)
+
+
+def _copy_statement(table: RawTable) -> sql.Composed:
+    return sql.SQL("copy raw.{} ({}) from stdin (format csv)").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.copy_columns)))
+
+
+def _copy_rows(conn: psycopg.Connection, source: SourceFile, batch_id: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    rows = source.rows()
+    with conn.cursor() as cur:
+        if len(source.tables) == 1:
+            # One table: stream straight into COPY while the file is read.
+            table = source.tables[0]
+            with cur.copy(_copy_statement(table)) as copy:
+                counts[table.name] = _write_csv(copy.write, rows, batch_id, source)
+            return counts
+        spools: dict[str, tuple[RawTable, Any, Any]] = {}
+        try:
+            for table, values in rows:
+                entry = spools.get(table.name)
+                if entry is None:
+                    handle = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", newline="")
+                    entry = spools[table.name] = (table, handle, csv.writer(handle))
+                    counts[table.name] = 0
+                prefix = (batch_id, source.borough) if table.per_borough else (batch_id,)
+                entry[2].writerow((*prefix, *values))
+                counts[table.name] += 1
+            for table, handle, _ in spools.values():
+                handle.seek(0)
+                with cur.copy(_copy_statement(table)) as copy:
+                    while chunk := handle.read(COPY_CHUNK):
+                        copy.write(chunk)
+        finally:
+            for _, handle, _ in spools.values():
+                handle.close()
+    return counts
+
+
+class _Buffer:
+    """A csv.writer target that hands COPY a block at a time."""
+
+    def __init__(self, sink: Callable[[str], Any]) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.sink = sink
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= COPY_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.sink("".join(self.parts))
+            self.parts, self.size = [], 0
+
+
+def _write_csv(sink: Callable[[str], Any], rows: Iterable[tuple[RawTable, list[Any]]],
+               batch_id: int, source: SourceFile) -> int:
+    buffer = _Buffer(sink)
+    writer = csv.writer(buffer)
+    count = 0
+    per_borough = source.tables[0].per_borough
+    for _, values in rows:
+        prefix = (batch_id, source.borough) if per_borough else (batch_id,)
+        writer.writerow((*prefix, *values))
+        count += 1
+    buffer.flush()
+    return count
+
+
+def _reject_conflicting_keys(conn: psycopg.Connection, source: SourceFile, table: RawTable,
+                             batch_id: int) -> None:
+    """The same key twice with different values rejects the file (exact repeats are kept
+    for the data-quality gates to count)."""
+    key = sql.SQL(", ").join(map(sql.Identifier, table.key))
+    other = [c for c in table.columns if c not in table.key]
+    body = sql.SQL("row({})").format(sql.SQL(", ").join(map(sql.Identifier, other))) if other else sql.SQL("1")
+    found = conn.execute(sql.SQL(
+        "select {key}, min(source_row), max(source_row) from raw.{t} where batch_id = %s "
+        "group by {key} having count(distinct {body}) > 1 order by 2 limit 1").format(
+            key=key, t=sql.Identifier(table.name), body=body), (batch_id,)).fetchone()
+    if found:
+        *values, first, last = found
+        names = ", ".join(f"{c}={v}" for c, v in zip(table.key, values))
+        raise RejectedFile(source.path, f"duplicate key {names} with different values (rows "
+                           f"{first} and {last})", row=last,
+                           field=source.field_names.get((table.name, table.key[0]), table.key[0]))
+
+
+_COPY_CONTEXT = re.compile(r"COPY (\w+), line (\d+)(?:, column (\w+))?")
+
+
+def _explain_copy_error(err: psycopg.Error, open_source: Callable[[], SourceFile],
+                        path: Path) -> RejectedFile:
+    """Turn COPY's 'table, line N, column C' into the source file's row and field."""
+    message = err.diag.message_primary or str(err)
+    found = _COPY_CONTEXT.search(err.diag.context or "")
+    if not found:
+        return RejectedFile(path, f"the database refused the rows: {message}")
+    table, line, column = found.group(1), int(found.group(2)), found.group(3)
+    if column is None and err.diag.column_name:
+        column = err.diag.column_name
+    source = open_source()
+    n = 0
+    try:
+        for raw_table, values in source.rows():
+            if raw_table.name != table:
+                continue
+            n += 1
+            if n == line:
+                field_name = source.field_names.get((table, column), column)
+                hint = " (expected a date, as day/month/year)" if source.date_style == "DMY" else ""
+                return RejectedFile(path, f"{message}{hint}", row=values[0], field=field_name)
+    except RejectedFile as again:
+        return again
+    return RejectedFile(path, f"{message} (raw.{table}, record {line})", field=column)
+
+
+def _reject(conn: psycopg.Connection, path: Path, source_kind: str, borough: str | None,
+            source: SourceFile | None, sha: str, rejected: RejectedFile,
+            started: float) -> LoadResult:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    folder = get_settings().quarantine / source_kind / (borough or "unknown")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{stamp}_{path.name}"
+    if path.exists():
+        shutil.copy2(path, target)
+    target.with_name(target.name + ".reason.txt").write_text(str(rejected) + "\n")
+    seconds = time.perf_counter() - started
+    conn.execute(
+        "insert into audit.batches (source_kind, borough, dataset, period, file_name, file_path,"
+        " sha256, status, reason, error_row, error_field, quarantine_path, finished_at,"
+        " load_seconds) values (%s, %s, %s, %s, %s, %s, %s, 'rejected', %s, %s, %s, %s, now(), %s)",
+        (source_kind, borough, source.dataset if source else "?",
+         (source.period if source else None) or "?", path.name, str(path.resolve()), sha,
+         str(rejected), rejected.row, rejected.field, str(target), round(seconds, 3)))
+    log.warning("rejected %s", rejected)
+    return LoadResult(path, source_kind, borough, "rejected", reason=str(rejected),
+                      seconds=seconds, quarantine_path=target)

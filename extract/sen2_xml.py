@@ -1,0 +1,209 @@
+"""SEN2 person-level XML returns (sen2-spec.md), read as a stream: one Person at a time.
+
+Element names are matched case-insensitively and the spelling variants the spec lists
+(SENsetting, SENunitIndicator, PlanWPB, GenderCurrent) are accepted. Element order inside a
+block is not enforced (a decision in the spec). Each element becomes a row of a raw.sen2_*
+table keyed by the person's and request's position in the file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from lxml import etree
+
+from extract.entities import SEN2_TABLES, RawTable
+from extract.errors import RejectedFile
+from extract.fields import code_lookup
+from extract.source import SourceFile
+
+# lower-case element name -> raw column name
+ALIASES = {
+    "surname": "surname", "forename": "forename", "personbirthdate": "birth_date",
+    "sex": "sex", "gendercurrent": "sex", "ethnicity": "ethnicity", "postcode": "postcode",
+    "upn": "upn", "uniquelearnernumber": "uln", "upnunknown": "upn_unknown",
+    "receiveddate": "received_date", "requestsource": "request_source", "rya": "rya",
+    "requestoutcomedate": "request_outcome_date", "requestoutcome": "request_outcome",
+    "requestmediation": "request_mediation", "requesttribunal": "request_tribunal",
+    "exported": "exported",
+    "assessmentoutcome": "assessment_outcome", "assessmentoutcomedate": "assessment_outcome_date",
+    "assessmentmediation": "assessment_mediation", "assessmenttribunal": "assessment_tribunal",
+    "othermediation": "other_mediation", "othertribunal": "other_tribunal", "week20": "week20",
+    "startdate": "start_date", "planres": "plan_res", "planwbp": "plan_wbp", "planwpb": "plan_wbp",
+    "pb": "pb", "oa": "oa", "dp": "dp", "ceasedate": "cease_date", "ceasereason": "cease_reason",
+    "urn": "urn", "ukprn": "ukprn", "sensetting": "sen_setting", "sensettingother": "sen_setting_other",
+    "placementrank": "placement_rank", "senunitindicator": "sen_unit",
+    "resourcedprovisionindicator": "resourced_provision", "entrydate": "entry_date",
+    "leavingdate": "leaving_date", "res": "res", "wbp": "wbp", "wpb": "wbp",
+    "transferla": "transfer_la", "reviewmeeting": "review_meeting",
+    "reviewoutcome": "review_outcome", "lastreview": "last_review",
+    "sentype": "sen_type", "sentyperank": "sen_type_rank",
+    "collection": "collection", "year": "year", "referencedate": "reference_date",
+    "sourcelevel": "source_level", "lea": "lea", "softwarecode": "software_code",
+    "release": "release", "serialno": "serial_no", "datetime": "generated_at",
+    "dmo": "dmo", "dco": "dco", "dsco": "dsco",
+}
+_LOOKUPS = {t: {c: code_lookup(c, None) for c in table.codes} for t, table in SEN2_TABLES.items()}
+
+
+def _key(element: etree._Element) -> str:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    return tag.rsplit("}", 1)[-1].lower()
+
+
+class Sen2Return(SourceFile):
+    def __init__(self, path: Path, borough: str | None,
+                 borough_for_lea: Callable[[str], str | None]) -> None:
+        super().__init__(path, "sen2", borough, "return", tables=list(SEN2_TABLES.values()))
+        self._borough_for_lea = borough_for_lea
+        self.lea: str | None = None
+
+    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
+        if self.path.stat().st_size == 0:
+            raise RejectedFile(self.path, "the file is empty (0 bytes)")
+        parser = etree.iterparse(str(self.path), events=("start", "end"), resolve_entities=False,
+                                 no_network=True, huge_tree=False, remove_comments=True)
+        person_seq = 0
+        depth = 0
+        try:
+            for event, element in parser:
+                key = _key(element)
+                if event == "start":
+                    depth += 1
+                    if depth == 1 and key != "message":
+                        raise RejectedFile(self.path, f"root element is <{element.tag}>, a SEN2 "
+                                           "return's is <Message>", row=element.sourceline)
+                    continue
+                depth -= 1
+                if key == "header":
+                    yield from self._header(element)
+                elif key == "person":
+                    if self.borough is None:
+                        raise RejectedFile(self.path, "no Header with an LEA before the first "
+                                           "Person, and no --borough given", row=element.sourceline)
+                    person_seq += 1
+                    yield from self._person(element, person_seq)
+                    element.clear(keep_tail=False)
+                    parent = element.getparent()
+                    while element.getprevious() is not None:
+                        del parent[0]
+        except etree.XMLSyntaxError as err:
+            line = err.lineno if err.lineno else None
+            raise RejectedFile(self.path, f"not well-formed XML: {err.msg} (truncated file or "
+                               "wrong encoding?)", row=line) from None
+        if self.period is None:
+            raise RejectedFile(self.path, "no Header/CollectionDetails/Year: not a SEN2 return")
+        if person_seq == 0:
+            raise RejectedFile(self.path, "the return has no Person records")
+
+    # --- header ---------------------------------------------------------------------------
+    def _header(self, header: etree._Element) -> Iterator[tuple[RawTable, list[Any]]]:
+        values: dict[str, str | None] = {}
+        for child in header.iter():
+            column = ALIASES.get(_key(child))
+            if column and len(child) == 0:
+                values[column] = (child.text or "").strip() or None
+        year, lea = values.get("year"), values.get("lea")
+        if not year or not year.isdigit() or len(year) != 4:
+            raise RejectedFile(self.path, f"Header Year {year!r} is not a 4-digit year",
+                               row=header.sourceline, field="Year")
+        if not lea:
+            raise RejectedFile(self.path, "Header has no LEA", row=header.sourceline, field="LEA")
+        expected = self._borough_for_lea(lea)
+        if self.borough is None:
+            if expected is None:
+                raise RejectedFile(self.path, f"LEA {lea} is no known borough's", row=header.sourceline,
+                                   field="LEA")
+            self.borough = expected
+        elif expected != self.borough:
+            raise RejectedFile(self.path, f"LEA {lea} is not {self.borough}'s: this return belongs "
+                               f"to {expected or 'another authority'}", row=header.sourceline, field="LEA")
+        self.lea, self.period = lea, year
+        table = SEN2_TABLES["headers"]
+        yield table, [header.sourceline, *(values.get(c) for c in table.columns)]
+
+    # --- persons ----------------------------------------------------------------------------
+    def _fields(self, element: etree._Element, table: str, who: str) -> tuple[dict[str, Any], list]:
+        """Leaf children as column -> text, and the non-leaf children for the caller."""
+        values: dict[str, Any] = {}
+        blocks = []
+        lookups = _LOOKUPS[table]
+        for child in element:
+            if not isinstance(child.tag, str):
+                continue
+            if len(child):
+                blocks.append(child)
+                continue
+            column = ALIASES.get(_key(child))
+            if column is None:
+                continue
+            text = (child.text or "").strip() or None
+            if text is not None and column in lookups:
+                mapped = lookups[column].get(text) or lookups[column].get(text.upper())
+                if mapped is None and column == "ethnicity":
+                    from sendwh.codes import normalise_ethnicity
+                    mapped = normalise_ethnicity(text.upper())
+                    mapped = mapped if mapped in lookups[column] else None
+                if mapped is None:
+                    raise RejectedFile(self.path, f"{who}: unknown {child.tag} code {text!r}",
+                                       row=child.sourceline, field=child.tag)
+                text = mapped
+            values[column] = text
+        return values, blocks
+
+    def _row(self, table: str, line: int, values: dict[str, Any], **keys: Any) -> tuple[RawTable, list]:
+        raw = SEN2_TABLES[table]
+        values.update(keys)
+        return raw, [line, *(values.get(c) for c in raw.columns)]
+
+    def _person(self, person: etree._Element, seq: int) -> Iterator[tuple[RawTable, list[Any]]]:
+        values, blocks = self._fields(person, "persons", f"person {seq}")
+        who = f"person {seq} (UPN {values.get('upn') or 'none'})"
+        yield self._row("persons", person.sourceline, values, person_seq=seq)
+        request_seq = 0
+        for block in blocks:
+            if _key(block) != "requests":
+                continue
+            request_seq += 1
+            yield from self._request(block, seq, request_seq, f"{who}, request {request_seq}")
+
+    def _request(self, request: etree._Element, p: int, r: int, who: str):
+        values, blocks = self._fields(request, "requests", who)
+        yield self._row("requests", request.sourceline, values, person_seq=p, request_seq=r)
+        for block in blocks:
+            key = _key(block)
+            if key == "assessment":
+                yield from self._assessment(block, p, r, who)
+            elif key == "activeplans":
+                yield from self._active(block, p, r, who)
+
+    def _assessment(self, assessment: etree._Element, p: int, r: int, who: str):
+        values, blocks = self._fields(assessment, "assessments", who)
+        yield self._row("assessments", assessment.sourceline, values, person_seq=p, request_seq=r)
+        for block in blocks:
+            if _key(block) != "namedplan":
+                continue
+            plan, details = self._fields(block, "named_plans", who)
+            yield self._row("named_plans", block.sourceline, plan, person_seq=p, request_seq=r)
+            n = 0
+            for detail in details:
+                if _key(detail) == "plandetail":
+                    n += 1
+                    d, _ = self._fields(detail, "plan_details", who)
+                    yield self._row("plan_details", detail.sourceline, d, person_seq=p,
+                                    request_seq=r, detail_seq=n)
+
+    def _active(self, active: etree._Element, p: int, r: int, who: str):
+        values, blocks = self._fields(active, "active_plans", who)
+        yield self._row("active_plans", active.sourceline, values, person_seq=p, request_seq=r)
+        n = 0
+        for block in blocks:
+            key = _key(block)
+            if key == "placementdetail":
+                n += 1
+                d, _ = self._fields(block, "placements", who)
+                yield self._row("placements", block.sourceline, d, person_seq=p, request_seq=r,
+                                placement_seq=n)
+            elif key == "senneed":
+                d, _ = self._fields(block, "needs", who)
+                yield self._row("needs", block.sourceline, d, person_seq=p, request_seq=r)

@@ -1,0 +1,52 @@
+"""What every reader gives the loader: a file's identity and a stream of raw rows."""
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from extract.entities import RawTable
+from extract.errors import RejectedFile
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    source_kind: str                 # sen2 | case | ledger | dfe
+    borough: str | None
+    dataset: str                     # which export of the borough (e.g. 'requests')
+    period: str | None = None        # the period the file covers; may be read from its content
+    date_style: str = "ISO"          # how PostgreSQL reads its dates (ISO or DMY)
+    tables: list[RawTable] = field(default_factory=list)
+    # (raw table, raw column) -> the file's own name for it, for error messages
+    field_names: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def name_fields(self, table: RawTable, sources: list[str]) -> None:
+        self.field_names.update({(table.name, c): s for c, s in zip(table.columns, sources)})
+
+    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def match_dataset(path: Path, datasets: dict[str, dict[str, Any]], layout_file: str) -> tuple[str, dict]:
+    for name, spec in datasets.items():
+        if fnmatch.fnmatch(path.name, spec["match"]):
+            return name, spec
+    patterns = ", ".join(spec["match"] for spec in datasets.values())
+    raise RejectedFile(path, f"file name matches none of the exports in {layout_file} "
+                       f"({patterns})")
+
+
+def period_from_name(path: Path, spec: dict[str, Any]) -> str:
+    found = re.search(spec["pattern"], path.name)
+    if not found:
+        raise RejectedFile(path, f"file name does not carry its period (pattern {spec['pattern']})")
+    if "format" in spec:
+        try:
+            return datetime.strptime(found.group(1), spec["format"]).date().isoformat()
+        except ValueError:
+            raise RejectedFile(path, f"file name's date {found.group(1)!r} is not a real date") from None
+    return "-".join(found.groups())

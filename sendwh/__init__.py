@@ -1,0 +1,1 @@
+"""sendwh: the tri-borough SEND reporting warehouse."""

@@ -1,0 +1,155 @@
+"""The `sendwh` command line. Exit status: 0 success, 1 a finding (bad data), 2 usage."""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Tri-borough SEND reporting warehouse.", no_args_is_help=True,
+                  add_completion=False)
+db_app = typer.Typer(help="Manage the warehouse database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _usage(message: str) -> None:
+    err_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start (or reuse) the embedded PostgreSQL and create the schemas."""
+    from sendwh import warehouse
+
+    url = warehouse.warehouse_url()
+    warehouse.setup()
+    console.print(f"warehouse ready: {url}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL (does nothing when WAREHOUSE_URL is set)."""
+    from sendwh import warehouse
+
+    if not warehouse.is_embedded():
+        console.print("WAREHOUSE_URL is set: not stopping a server this project did not start")
+        return
+    console.print("stopped" if warehouse.stop_embedded() else "not running")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the warehouse URL (starting the embedded server if needed)."""
+    from sendwh import warehouse
+
+    print(warehouse.warehouse_url())
+
+
+@db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def db_psql(ctx: typer.Context) -> None:
+    """Open psql on the warehouse (extra arguments go to psql, e.g. -c 'select 1')."""
+    from sendwh import warehouse
+
+    url = warehouse.warehouse_url()
+    psql = shutil.which("psql")
+    if warehouse.is_embedded() or not psql:
+        from pgserver._commands import POSTGRES_BIN_PATH
+        psql = str(POSTGRES_BIN_PATH / "psql")
+    os.execv(psql, [psql, url, *ctx.args])
+
+
+@db_app.command("setup")
+def db_setup() -> None:
+    """Create schemas, raw and audit tables (idempotent)."""
+    from sendwh import warehouse
+
+    warehouse.setup()
+    console.print("schemas raw, staging, intermediate, marts, audit are in place")
+
+
+@app.command()
+def ingest(
+    kind: str = typer.Argument(..., help="sen2 | case | ledger | dfe"),
+    paths: List[Path] = typer.Argument(..., help="files or folders"),
+    borough: Optional[str] = typer.Option(None, "--borough", "-b", help="HF | KC | WCC"),
+    boroughs_file: Optional[Path] = typer.Option(None, help="extra boroughs (sample --scale > 1)"),
+) -> None:
+    """Load files into raw; exit 0 loaded or already loaded, 1 rejected, 2 usage."""
+    from extract.ingest import UsageError, ingest as run
+    from extract.layouts import UnknownBorough
+    from sendwh import warehouse
+
+    if boroughs_file:
+        os.environ["SENDWH_BOROUGHS_FILE"] = str(boroughs_file)
+        from sendwh.settings import get_settings
+        get_settings.cache_clear()
+    warehouse.setup()
+    try:
+        results = run(kind, list(paths), borough, progress=_print_result)
+    except (UsageError, UnknownBorough) as err:
+        _usage(str(err).strip('"'))
+    if not results:
+        _usage(f"no {kind} files found in {', '.join(map(str, paths))}")
+    rejected = [r for r in results if r.status == "rejected"]
+    console.print(f"{len(results) - len(rejected)} loaded or already loaded, {len(rejected)} rejected")
+    raise typer.Exit(1 if rejected else 0)
+
+
+def _print_result(result) -> None:
+    if result.status == "rejected":
+        err_console.print(f"[red]rejected[/red] {result.reason}\n  kept in {result.quarantine_path}")
+    elif result.status == "already_loaded":
+        console.print(f"[dim]already loaded[/dim] {result.path.name} (batch {result.batch_id})")
+    else:
+        extra = f", supersedes batch {', '.join(map(str, result.superseded))}" if result.superseded else ""
+        console.print(f"[green]loaded[/green] {result.path.name}: {result.rows:,} rows "
+                      f"({result.borough or 'all'}, {result.period}) in {result.seconds:.2f}s "
+                      f"as batch {result.batch_id}{extra}")
+
+
+@app.command()
+def sample(
+    out: Path = typer.Option(..., "--out", help="folder to write the sample files into"),
+    seed: int = typer.Option(1, help="random seed: the same seed gives the same files"),
+    scale: int = typer.Option(1, min=1, help="multiplies the number of boroughs"),
+    defects: float = typer.Option(0.0, min=0.0, max=1.0, help="share of records with defects"),
+    as_of: str = typer.Option("2026-11-30", help="the extracts' 'as at' date"),
+) -> None:
+    """Generate deterministic sample data for every borough."""
+    from sendwh.sample import generate
+
+    manifest = generate(out, seed=seed, scale=scale, defects=defects,
+                        as_of=date.fromisoformat(as_of), progress=lambda m: console.print(m))
+    console.print(f"wrote {len(manifest['files'])} files for {len(manifest['boroughs'])} boroughs "
+                  f"to {out} ({len(manifest['defects'])} defects recorded in manifest.json)")
+
+
+@app.command()
+def demo(
+    defects: float = typer.Option(0.0, min=0.0, max=1.0, help="inject defects into the sample"),
+    seed: int = typer.Option(1),
+    dfe_dir: Optional[Path] = typer.Option(None, help="DfE published statistics folder"),
+) -> None:
+    """Generate sample data and run the pipeline through Airflow, then report what landed."""
+    from sendwh.demo import run_demo
+
+    raise typer.Exit(run_demo(defects=defects, seed=seed, dfe_dir=dfe_dir, console=console))
+
+
+def main() -> None:  # pragma: no cover
+    logging.basicConfig(level=logging.WARNING)
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Settings, read once from the environment (and a git-ignored `.env` file).
+
+Everything that differs per machine lives here; everything that differs per borough
+lives in YAML under `extract/layouts/`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", extra="ignore")
+
+    # A PostgreSQL URL. Unset: the embedded pgserver warehouse under `embedded_dir`.
+    warehouse_url: str | None = Field(default=None, alias="WAREHOUSE_URL")
+    embedded_dir: Path = Field(default=PROJECT_ROOT / ".warehouse" / "pg", alias="SENDWH_EMBEDDED_DIR")
+    outputs_dir: Path = Field(default=PROJECT_ROOT / "outputs", alias="SENDWH_OUTPUTS_DIR")
+    # Where rejected files are copied, with a reason file beside each.
+    quarantine_dir: Path | None = Field(default=None, alias="SENDWH_QUARANTINE_DIR")
+    # Extra borough definitions (e.g. the synthetic boroughs of `sendwh sample --scale 10`).
+    extra_boroughs_file: Path | None = Field(default=None, alias="SENDWH_BOROUGHS_FILE")
+
+    @property
+    def quarantine(self) -> Path:
+        return self.quarantine_dir or (self.outputs_dir / "quarantine")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,88 @@
+"""The warehouse connection: `WAREHOUSE_URL`, or an embedded PostgreSQL from pgserver.
+
+The embedded server keeps running between commands (it is reused, not restarted) until
+`sendwh db stop`. It listens only on a Unix socket in (or near) its data folder.
+"""
+from __future__ import annotations
+
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import parse_qs, urlparse
+
+import psycopg
+
+from sendwh.settings import get_settings
+
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "audit")
+
+
+def _embedded_server(start: bool = True):
+    import warnings
+
+    with warnings.catch_warnings():  # pgserver asks platformdirs for XDG_RUNTIME_DIR
+        warnings.simplefilter("ignore")
+        import pgserver  # imported lazily: only the embedded mode needs it
+        import platformdirs  # noqa: F401
+
+    pgdata = get_settings().embedded_dir
+    pgdata.mkdir(parents=True, exist_ok=True)
+    # cleanup_mode=None: leave the server running for the next command to reuse.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pgserver.get_server(pgdata, cleanup_mode=None)
+
+
+def warehouse_url() -> str:
+    """The URL every part of the project uses (psycopg, dbt, Great Expectations)."""
+    url = get_settings().warehouse_url
+    if url:
+        return url
+    return _embedded_server().get_uri()
+
+
+def is_embedded() -> bool:
+    return not get_settings().warehouse_url
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server if it runs. Returns True when one was stopped."""
+    from pgserver._commands import pg_ctl  # pgserver's bundled pg_ctl
+
+    pgdata = get_settings().embedded_dir
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    try:
+        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata)
+    except subprocess.CalledProcessError:
+        return False
+    return True
+
+
+def dsn_parts(url: str | None = None) -> dict[str, str]:
+    """host/port/user/password/dbname of a URL, for dbt's profile (socket folder as host)."""
+    parsed = urlparse(url or warehouse_url())
+    query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+    return {
+        "host": query.get("host") or parsed.hostname or "localhost",
+        "port": str(parsed.port or query.get("port") or 5432),
+        "user": parsed.username or query.get("user") or "postgres",
+        "password": parsed.password or query.get("password") or "",
+        "dbname": (parsed.path or "/postgres").lstrip("/") or "postgres",
+    }
+
+
+@contextmanager
+def connect(autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(warehouse_url(), autocommit=autocommit) as conn:
+        yield conn
+
+
+SETUP_SQL = Path(__file__).with_name("setup.sql")
+
+
+def setup() -> None:
+    """Create the schemas and the raw/audit tables. Idempotent: safe to run every time."""
+    with connect() as conn:
+        conn.execute(SETUP_SQL.read_text())
