@@ -93,3 +93,50 @@ def ingest(kind: str, paths: list[Path], borough: str | None = None,
         if progress:
             progress(result)
     return results
+
+
+# --- the Airflow-facing functions: plain dicts in and out -------------------------------
+def plan_loads(source_dir: str | Path, dfe_dir: str | Path | None = None) -> list[dict]:
+    """One load per borough and source kind found under `source_dir` (BOROUGH/kind/...)."""
+    root = Path(source_dir)
+    if not root.is_dir():
+        raise UsageError(f"{root}: the source folder does not exist (run `sendwh sample` first?)")
+    known = all_layouts()
+    loads = []
+    for borough_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        if borough_dir.name not in known:
+            continue
+        for kind in ("sen2", "case", "ledger"):
+            if (borough_dir / kind).is_dir():
+                loads.append({"kind": kind, "borough": borough_dir.name,
+                              "path": str(borough_dir / kind)})
+    if dfe_dir:
+        loads.append({"kind": "dfe", "borough": None, "path": str(dfe_dir)})
+    return loads
+
+
+def run_load(load: dict) -> dict:
+    """Load one borough's files of one kind. Rejected files are reported, not raised, so one
+    borough's bad file never stops the others; a database outage raises (and is retried)."""
+    results = ingest(load["kind"], [Path(load["path"])], load.get("borough"))
+    for r in results:
+        if r.status == "rejected":
+            log.warning("quarantined %s: %s", r.path.name, r.reason)
+    return {
+        **load,
+        "files": len(results),
+        "loaded": sum(r.status == "loaded" for r in results),
+        "already_loaded": sum(r.status == "already_loaded" for r in results),
+        "rejected": [{"file": r.path.name, "reason": r.reason,
+                      "kept_in": str(r.quarantine_path)} for r in results if r.status == "rejected"],
+        "rows": sum(r.rows for r in results),
+    }
+
+
+def summarise(results: list[dict]) -> dict:
+    rejected = [dict(x, borough=r["borough"], kind=r["kind"]) for r in results for x in r["rejected"]]
+    for item in rejected:
+        log.warning("QUARANTINED %s %s %s: %s", item["borough"], item["kind"], item["file"],
+                    item["reason"])
+    return {"loads": len(results), "rows": sum(r["rows"] for r in results),
+            "files": sum(r["files"] for r in results), "rejected": rejected}

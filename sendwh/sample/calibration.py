@@ -99,8 +99,8 @@ ETHNICITY_MIX = {
 MALE_SHARE = 0.72
 # Age (years) at a new plan's start; tuned so census age bands come out near national
 # (under 5 ~6%, 5-10 ~37%, 11-15 ~33%, 16-19 ~19%, 20-25 ~5%).
-START_AGE_WEIGHTS = [0.5, 1, 3, 6, 7, 6, 5, 5, 5, 4.5, 4.5, 5, 4, 3.5, 3.5, 3, 3, 2.5,
-                     1.5, 1, 0.5, 0.3, 0.2, 0.1, 0.05]
+START_AGE_WEIGHTS = [0.5, 1.5, 4, 7, 8, 7, 6.5, 6, 5.5, 5, 4.5, 4.5, 3.5, 3, 2.5, 2, 2,
+                     1.5, 1, 0.6, 0.3, 0.2, 0.1, 0.05, 0.02]
 # Age bands of the first (2014) caseload: (low, high exclusive, share).
 INITIAL_AGE_BANDS = [(2, 5, 0.05), (5, 11, 0.38), (11, 16, 0.37), (16, 20, 0.18), (20, 25, 0.02)]
 
@@ -112,10 +112,10 @@ def cease_hazard(age: int) -> float:
     if age < 16:
         return 0.04
     if age < 18:
-        return 0.10
+        return 0.12
     if age < 19:
-        return 0.18
-    return 0.30
+        return 0.25
+    return 0.40
 
 
 REQUEST_SOURCE_MIX = {"1": 0.45, "2": 0.35, "3": 0.12, "4": 0.05, "5": 0.03}

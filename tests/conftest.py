@@ -1,0 +1,67 @@
+"""Shared fixtures: a real PostgreSQL database per test session, and small source files.
+
+Tests use their own database on the same server as everything else (the embedded pgserver,
+or WAREHOUSE_URL's server), so they never touch the demo's data.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    parts = urlparse(url)
+    return urlunparse(parts._replace(path=f"/{dbname}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_settings(tmp_path_factory):
+    """A throw-away database and outputs folder for the whole session."""
+    os.environ["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] = "False"
+    outputs = tmp_path_factory.mktemp("outputs")
+    os.environ["SENDWH_OUTPUTS_DIR"] = str(outputs)
+    os.environ["SENDWH_AIRFLOW_HOME"] = str(tmp_path_factory.mktemp("airflow"))
+    from sendwh.settings import get_settings
+    get_settings.cache_clear()
+    from sendwh.warehouse import warehouse_url
+
+    server_url = warehouse_url()
+    dbname = f"sendwh_test_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{dbname}"')
+    previous = os.environ.get("WAREHOUSE_URL")
+    os.environ["WAREHOUSE_URL"] = _with_dbname(server_url, dbname)
+    get_settings.cache_clear()
+    from sendwh.warehouse import setup
+    setup()
+    yield get_settings()
+    if previous is None:
+        os.environ.pop("WAREHOUSE_URL", None)
+    else:
+        os.environ["WAREHOUSE_URL"] = previous
+    get_settings.cache_clear()
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{dbname}" with (force)')
+
+
+@pytest.fixture
+def db():
+    from sendwh.warehouse import connect
+
+    with connect(autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture
+def files(tmp_path):
+    """Small valid source files for every layout (see tests/source_files.py)."""
+    from tests import source_files
+
+    return source_files.SourceFiles(tmp_path)

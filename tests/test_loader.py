@@ -1,0 +1,148 @@
+"""Each layout lands in raw with the values the file holds; reloads and supersedes behave."""
+from __future__ import annotations
+
+from datetime import date
+
+from extract.ingest import ingest
+from tests import source_files as sf
+
+
+def _batch_rows(db, table, batch_id, columns, order="source_row"):
+    return db.execute(f"select {columns} from raw.{table} where batch_id = %s order by {order}",
+                      (batch_id,)).fetchall()
+
+
+def test_hf_request_rows_map_onto_persons_requests_assessments_plans_and_cessations(files, db):
+    [result] = ingest("case", [files.hf_requests()], "HF")
+    assert result.status == "loaded", result.reason
+    assert result.rows_by_table == {"case_persons": 4, "case_requests": 4, "case_assessments": 2,
+                                    "case_plans": 2, "case_ceased_plans": 1}
+    requests = _batch_rows(db, "case_requests", result.batch_id,
+                           "request_id, received_date, request_source, request_outcome, request_outcome_date")
+    assert requests[0] == ("R001", date(2023, 1, 10), "2", "Y", date(2023, 2, 15))
+    assert requests[2] == ("R003", date(2024, 9, 1), "3", "A", None)
+    assessments = _batch_rows(db, "case_assessments", result.batch_id,
+                              "request_id, assessment_outcome, assessment_outcome_date, week20")
+    assert assessments == [("R001", "Y", date(2023, 5, 30), False), ("R004", "Y", date(2022, 10, 20), True)]
+    ceased = _batch_rows(db, "case_ceased_plans", result.batch_id, "plan_id, cease_date, cease_reason")
+    assert ceased == [("P004", date(2024, 8, 31), "7")]
+    persons = _batch_rows(db, "case_persons", result.batch_id, "person_id, sex, birth_date, upn_unknown")
+    assert persons[0] == ("C001", "F", date(2015, 3, 14), None)
+    assert persons[3] == ("C003", "F", date(2021, 6, 1), "UN1")
+    assert result.period == "2026-11-30"
+
+
+def test_hf_other_exports_and_transfers_load(files, db):
+    results = ingest("case", [files.hf_case_dir()], "HF")
+    by_name = {r.path.name: r for r in results}
+    assert all(r.status in ("loaded", "already_loaded") for r in results), [r.reason for r in results]
+    needs = by_name["hf_needs_20261130.csv"]
+    assert _batch_rows(db, "case_needs", needs.batch_id, "person_id, need_type, need_rank") == [
+        ("C001", "ASD", "1"), ("C001", "SLCN", "2"), ("C003", "HI", "1")]
+    transfers = by_name["hf_transfers_20261130.csv"]
+    assert transfers.rows_by_table == {"case_persons": 2, "case_transfers": 2, "case_plans": 1}
+    assert _batch_rows(db, "case_transfers", transfers.batch_id,
+                       "transfer_id, transfer_date, transfer_outcome") == [
+        ("T001", date(2016, 12, 15), "P"), ("T002", None, "C")]
+    assert _batch_rows(db, "case_plans", transfers.batch_id, "plan_id, request_id, start_date") == [
+        ("P010", None, date(2016, 12, 15))]
+
+
+def test_kc_workbook_sheets_load_with_excel_dates(files, db):
+    [result] = ingest("case", [files.kc_workbook()], "KC")
+    assert result.status == "loaded", result.reason
+    assert result.period == "2026-11-30"
+    assert result.rows_by_table["case_requests"] == 1
+    assert _batch_rows(db, "case_requests", result.batch_id,
+                       "request_id, received_date, request_outcome, rya") == [
+        ("KR1", date(2023, 2, 1), "Y", False)]
+    assert _batch_rows(db, "case_placements", result.batch_id, "urn, resourced_provision") == [
+        ("100300", True)]
+
+
+def test_wcc_records_map_westminster_codes_to_sen2_codes(files, db):
+    [result] = ingest("case", [files.wcc_extract()], "WCC")
+    assert result.status == "loaded", result.reason
+    assert _batch_rows(db, "case_persons", result.batch_id, "person_id, sex, birth_date") == [
+        ("W1", "F", date(2014, 1, 2))]
+    assert _batch_rows(db, "case_requests", result.batch_id, "request_source, request_outcome") == [
+        ("2", "Y")]
+    assert _batch_rows(db, "case_needs", result.batch_id, "need_type") == [("ASD",)]
+    assert _batch_rows(db, "case_reviews", result.batch_id, "review_outcome") == [("M",)]
+
+
+def test_sen2_return_streams_into_its_tables_and_accepts_spelling_variants(files, db):
+    [result] = ingest("sen2", [files.sen2_return()])  # borough read from the LEA
+    assert result.status == "loaded", result.reason
+    assert result.borough == "HF" and result.period == "2024"
+    assert result.rows_by_table == {"sen2_headers": 1, "sen2_persons": 2, "sen2_requests": 2,
+                                    "sen2_assessments": 1, "sen2_named_plans": 1,
+                                    "sen2_plan_details": 1, "sen2_active_plans": 1,
+                                    "sen2_placements": 1, "sen2_needs": 2}
+    persons = _batch_rows(db, "sen2_persons", result.batch_id, "person_seq, sex, upn")
+    assert persons == [(1, "F", sf.UPN_1), (2, "M", sf.UPN_2)]  # GenderCurrent read as Sex
+    details = _batch_rows(db, "sen2_plan_details", result.batch_id, "urn, sen_unit")
+    assert details == [("100001", False)]  # SENunitIndicator spelling accepted
+    header = _batch_rows(db, "sen2_headers", result.batch_id, "year, reference_date, lea")
+    assert header == [(2024, date(2024, 1, 18), "205")]
+
+
+def test_ledger_fiscal_year_codes_and_signed_amounts(files, db):
+    [result] = ingest("ledger", [files.hf_ledger()], "HF")
+    assert result.status == "loaded", result.reason
+    assert result.period == "2017/18 P01"
+    rows = _batch_rows(db, "ledger_lines", result.batch_id,
+                       "fiscal_year, period, value_type, amount_gbp::text")
+    assert rows == [(2017, 1, "actual", "125000.50"), (2017, 1, "budget", "130000.00"),
+                    (2017, 1, "actual", "-2500.00")]
+
+
+def test_dfe_suppression_markers_become_null_with_the_marker_kept(files, db):
+    [result] = ingest("dfe", [files.dfe_csv()])
+    assert result.status == "loaded", result.reason
+    rows = _batch_rows(db, "dfe_ehcp", result.batch_id, "la_name, measure, value::text, marker",
+                       order="source_row, measure")
+    assert ("Hammersmith and Fulham", "requests_received_in_year", "512", None) in rows
+    assert ("Kensington and Chelsea", "requests_received_in_year", None, "c") in rows
+    assert ("Kensington and Chelsea", "request_outcome_six_weeks", None, "x") in rows
+    assert ("Kensington and Chelsea", "request_outcome_six_weeks_pc", None, "z") in rows
+    assert len(rows) == 6
+
+
+def test_loading_the_same_file_again_changes_nothing(files, db):
+    path = files.hf_ledger(name="HF_ledger_2018-19_P02.csv",
+                           text=sf.LEDGER_HF.replace("2017/18", "2018/19").replace(",1,", ",2,"))
+    [first] = ingest("ledger", [path], "HF")
+    before = db.execute("select count(*) from raw.ledger_lines").fetchone()[0]
+    batches = db.execute("select count(*) from audit.batches").fetchone()[0]
+    [again] = ingest("ledger", [path], "HF")
+    assert first.status == "loaded" and again.status == "already_loaded"
+    assert again.batch_id == first.batch_id
+    assert db.execute("select count(*) from raw.ledger_lines").fetchone()[0] == before
+    assert db.execute("select count(*) from audit.batches").fetchone()[0] == batches
+
+
+def test_a_corrected_file_supersedes_the_old_batch_which_stays_recorded(files, db):
+    name = "HF_ledger_2019-20_P03.csv"
+    original = sf.LEDGER_HF.replace("2017/18", "2019/20").replace(",1,", ",3,")
+    [old] = ingest("ledger", [files.hf_ledger(original, name)], "HF")
+    corrected = original.replace("125000.50", "126000.50")
+    [new] = ingest("ledger", [files.hf_ledger(corrected, name)], "HF")
+    assert new.status == "loaded" and new.superseded == [old.batch_id]
+    statuses = dict(db.execute("select batch_id, status from audit.batches where batch_id in (%s, %s)",
+                               (old.batch_id, new.batch_id)).fetchall())
+    assert statuses == {old.batch_id: "superseded", new.batch_id: "loaded"}
+    current = db.execute(
+        "select sum(amount_gbp)::text from raw.ledger_lines join audit.current_batches using (batch_id)"
+        " where fiscal_year = 2019 and ledger_lines.period = 3").fetchone()[0]
+    assert current == "253500.50"
+
+
+def test_raw_columns_the_readers_fill_exist_in_the_tables(db):
+    from extract.entities import ALL_TABLES
+
+    for table in ALL_TABLES:
+        columns = [r[0] for r in db.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = %s order by ordinal_position", (table.name,))]
+        assert list(table.copy_columns) == columns, table.name
