@@ -99,10 +99,12 @@ class Sen2Return(SourceFile):
     # --- header ---------------------------------------------------------------------------
     def _header(self, header: etree._Element) -> Iterator[tuple[RawTable, list[Any]]]:
         values: dict[str, str | None] = {}
+        lines: dict[str, int] = {}
         for child in header.iter():
             column = ALIASES.get(_key(child))
             if column and len(child) == 0:
                 values[column] = (child.text or "").strip() or None
+                lines[column] = child.sourceline
         year, lea = values.get("year"), values.get("lea")
         if not year or not year.isdigit() or len(year) != 4:
             raise RejectedFile(self.path, f"Header Year {year!r} is not a 4-digit year",
@@ -117,7 +119,7 @@ class Sen2Return(SourceFile):
             self.borough = expected
         elif expected != self.borough:
             raise RejectedFile(self.path, f"LEA {lea} is not {self.borough}'s: this return belongs "
-                               f"to {expected or 'another authority'}", row=header.sourceline, field="LEA")
+                               f"to {expected or 'another authority'}", row=lines["lea"], field="LEA")
         self.lea, self.period = lea, year
         table = SEN2_TABLES["headers"]
         yield table, [header.sourceline, *(values.get(c) for c in table.columns)]

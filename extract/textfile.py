@@ -32,32 +32,36 @@ class TextSource:
         self.encoding = "utf-8-sig" if head[:3] == b"\xef\xbb\xbf" and encoding == "utf-8" else encoding
 
     def lines(self) -> Iterator[str]:
+        """Decoded lines, each checked: decoding errors and line endings name their row."""
         first_seen: dict[str, int] = {}
         in_quotes = False
-        with self.path.open(encoding=self.encoding, newline="") as handle:
-            try:
-                for line in handle:
-                    self.line_no += 1
-                    if self._quoted and line.count('"') % 2:
-                        in_quotes = not in_quotes
-                    if not in_quotes:
-                        ending = ("CRLF" if line.endswith("\r\n") else "LF" if line.endswith("\n")
-                                  else "CR" if line.endswith("\r") else None)
-                        if ending and ending not in first_seen:
-                            first_seen[ending] = self.line_no
-                            if len(first_seen) > 1:
-                                (a, a_line), (b, b_line) = first_seen.items()
-                                raise RejectedFile(
-                                    self.path, f"mixed line endings: row {a_line} ends {a}, "
-                                    f"row {b_line} ends {b}; the file was edited or joined by "
-                                    "hand: re-export it", row=b_line)
-                    yield line
-            except UnicodeDecodeError as err:
-                bad = err.object[err.start:err.start + 1].hex()
-                raise RejectedFile(
-                    self.path, f"not valid {self.encoding.replace('-sig', '')}: byte 0x{bad} "
-                    "cannot be decoded (wrong encoding, e.g. Windows-1252): re-export as UTF-8",
-                    row=self.line_no + 1) from None
+        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+        with self.path.open("rb") as handle:
+            for raw in handle:
+                self.line_no += 1
+                if self.line_no == 1 and self.encoding == "utf-8-sig":
+                    raw = raw[3:]
+                try:
+                    line = raw.decode(encoding)
+                except UnicodeDecodeError as err:
+                    bad = raw[err.start:err.start + 1].hex()
+                    raise RejectedFile(
+                        self.path, f"not valid {encoding}: byte 0x{bad} at character "
+                        f"{err.start + 1} cannot be decoded (wrong encoding, e.g. Windows-1252): "
+                        "re-export as UTF-8", row=self.line_no) from None
+                if self._quoted and line.count('"') % 2:
+                    in_quotes = not in_quotes
+                if not in_quotes:
+                    ending = "CRLF" if line.endswith("\r\n") else "LF" if line.endswith("\n") else None
+                    if ending and ending not in first_seen:
+                        first_seen[ending] = self.line_no
+                        if len(first_seen) > 1:
+                            (a, a_line), (b, b_line) = first_seen.items()
+                            raise RejectedFile(
+                                self.path, f"mixed line endings: row {a_line} ends {a}, "
+                                f"row {b_line} ends {b}; the file was edited or joined by "
+                                "hand: re-export it", row=b_line)
+                yield line
 
 
 def csv_rows(source: TextSource, delimiter: str) -> Iterator[tuple[int, list[str]]]:

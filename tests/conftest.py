@@ -52,6 +52,18 @@ def test_settings(tmp_path_factory):
 
 
 @pytest.fixture
+def fresh(test_settings):
+    """Empty raw and audit tables, for tests that count what a load adds."""
+    from sendwh.warehouse import connect
+
+    with connect(autocommit=True) as conn:
+        tables = [r[0] for r in conn.execute(
+            "select format('%I.%I', table_schema, table_name) from information_schema.tables "
+            "where table_schema in ('raw', 'audit') and table_type = 'BASE TABLE'")]
+        conn.execute(f"truncate {', '.join(tables)} restart identity")
+
+
+@pytest.fixture
 def db():
     from sendwh.warehouse import connect
 

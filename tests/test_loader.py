@@ -1,10 +1,14 @@
 """Each layout lands in raw with the values the file holds; reloads and supersedes behave."""
 from __future__ import annotations
 
+import pytest
+
 from datetime import date
 
 from extract.ingest import ingest
 from tests import source_files as sf
+
+pytestmark = pytest.mark.usefixtures("fresh")
 
 
 def _batch_rows(db, table, batch_id, columns, order="source_row"):

@@ -1,0 +1,264 @@
+"""Write SEN2 person-level XML returns (sen2-spec.md "XML shape"), one per year, streamed
+with lxml.etree.xmlfile. The return describes the case data as it stood at the census
+date: decisions and outcomes dated after the census are reported as A (awaiting)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from lxml import etree
+
+from . import calibration as cal
+from .defects import Injector, corrupt_upn
+from .population import BoroughData, Plan, Request
+
+E = etree.Element
+SE = etree.SubElement
+
+
+def _iso(d: date) -> str:
+    return d.isoformat()
+
+
+def _b(v: bool) -> str:
+    return "1" if v else "0"
+
+
+def _text(parent, tag: str, value) -> None:
+    SE(parent, tag).text = value
+
+
+def _active(pl: Plan | None, c: date) -> bool:
+    return pl is not None and pl.start <= c and (pl.cease_date is None or pl.cease_date > c)
+
+
+def _placement(parent, tag: str, x, with_entry: bool) -> None:
+    el = SE(parent, tag)
+    if x.urn:
+        _text(el, "URN", x.urn)
+    elif x.ukprn:
+        _text(el, "UKPRN", x.ukprn)
+    else:
+        _text(el, "SENSetting", x.setting)
+    _text(el, "PlacementRank", str(x.rank))
+    if with_entry:
+        _text(el, "EntryDate", _iso(x.entry))
+    _text(el, "SENUnitIndicator", _b(x.sen_unit))
+    _text(el, "ResourcedProvisionIndicator", _b(x.resourced))
+
+
+def _named_plan(parent, pl: Plan, c: date, p0: date) -> None:
+    np_ = SE(parent, "NamedPlan")
+    _text(np_, "StartDate", _iso(pl.start))
+    at_issue = [x for x in pl.placements
+                if x.entry <= pl.start and (x.leaving is None or x.leaving >= pl.start)]
+    for x in sorted(at_issue or pl.placements[:1], key=lambda x: x.rank):
+        _placement(np_, "PlanDetail", x, False)
+    if pl.res:
+        _text(np_, "PlanRes", pl.res)
+    if pl.wbp:
+        _text(np_, "PlanWBP", pl.wbp)
+    _text(np_, "PB", _b(pl.pb))
+    _text(np_, "OA", _b(pl.oa))
+    if pl.dp:
+        _text(np_, "DP", pl.dp)
+    if pl.cease_date is not None and p0 <= pl.cease_date <= c:
+        _text(np_, "CeaseDate", _iso(pl.cease_date))
+        _text(np_, "CeaseReason", pl.cease_reason)
+
+
+def _active_plans(parent, pl: Plan, c: date) -> None:
+    ap = SE(parent, "ActivePlans")
+    now = [x for x in pl.placements if x.entry <= c and (x.leaving is None or x.leaving >= c)]
+    if not any(x.rank == 1 for x in now):
+        now = [x for x in pl.placements if x.rank == 1][-1:] + [x for x in now if x.rank != 1]
+    for x in sorted(now, key=lambda x: x.rank):
+        _placement(ap, "PlacementDetail", x, True)
+    for code, rank, _d in pl.person.needs:
+        n = SE(ap, "SENneed")
+        _text(n, "SENtype", code)
+        _text(n, "SENtypeRank", str(rank))
+    past = [r for r in pl.reviews if r.date <= c]
+    if past:
+        r = past[-1]
+        _text(ap, "ReviewMeeting", _iso(r.date))
+        _text(ap, "ReviewOutcome", r.outcome)
+        _text(ap, "LastReview", _iso(r.date))
+
+
+def _request(parent, r: Request, pl: Plan | None, c: date, p0: date, p1: date) -> None:
+    req = SE(parent, "Requests")
+    _text(req, "ReceivedDate", _iso(r.received))
+    _text(req, "RequestSource", r.source)
+    _text(req, "RYA", _b(r.rya))
+    if r.decision_date is None or r.decision_date > c or r.outcome == "A":
+        outcome, odate = "A", None
+    else:
+        outcome, odate = r.outcome, r.decision_date
+        if outcome == "Y" and odate < p0:
+            outcome = "H"
+    if odate is not None:
+        _text(req, "RequestOutcomeDate", _iso(odate))
+    _text(req, "RequestOutcome", outcome)
+    _text(req, "RequestMediation", _b(r.mediation))
+    _text(req, "RequestTribunal", _b(r.tribunal))
+    if outcome in ("Y", "H") and r.asm_outcome is not None:
+        asm = SE(req, "Assessment")
+        if r.asm_date is None or r.asm_date > c or r.asm_outcome == "A":
+            aout, adate = "A", None
+        else:
+            aout, adate = r.asm_outcome, r.asm_date
+            if adate < p0:
+                aout = "H"
+        _text(asm, "AssessmentOutcome", aout)
+        if adate is not None:
+            _text(asm, "AssessmentOutcomeDate", _iso(adate))
+        _text(asm, "AssessmentMediation", _b(r.asm_mediation))
+        _text(asm, "AssessmentTribunal", _b(r.asm_tribunal))
+        _text(asm, "OtherMediation", "0")
+        _text(asm, "OtherTribunal", "0")
+        _text(asm, "Week20", _b(r.week20))
+        if aout in ("Y", "H") and pl is not None:
+            _named_plan(asm, pl, c, p0)
+    if pl is not None and _active(pl, c):
+        _active_plans(req, pl, c)
+
+
+def _transfer_request(parent, pl: Plan, c: date, p0: date) -> None:
+    t = pl.transfer
+    req = SE(parent, "Requests")
+    _text(req, "ReceivedDate", _iso(t.review_start))
+    _text(req, "RequestSource", "2")
+    _text(req, "RYA", "0")
+    _text(req, "RequestOutcome", "H")
+    _text(req, "RequestMediation", "0")
+    _text(req, "RequestTribunal", "0")
+    asm = SE(req, "Assessment")
+    _text(asm, "AssessmentOutcome", "H")
+    _text(asm, "AssessmentOutcomeDate", _iso(t.transfer_date))
+    for tag in ("AssessmentMediation", "AssessmentTribunal", "OtherMediation", "OtherTribunal",
+                "Week20"):
+        _text(asm, tag, "0")
+    _named_plan(asm, pl, c, p0)
+    if _active(pl, c):
+        _active_plans(req, pl, c)
+
+
+def person_element(p, year: int) -> etree._Element | None:
+    c = cal.census_date(year)
+    p0, p1 = date(year - 1, 1, 1), date(year - 1, 12, 31)
+    pl = p.plan
+    plan_relevant = pl is not None and pl.start <= c and (
+        _active(pl, c) or p0 <= pl.start or (pl.cease_date is not None and pl.cease_date >= p0))
+    reqs = []
+    for r in p.requests:
+        if r.received > c:
+            continue
+        open_at_c = (r.outcome == "A" or r.decision_date is None or r.decision_date > c or
+                     (r.outcome == "Y" and (r.asm_date is None or r.asm_date > c)
+                      and r.asm_outcome is not None))
+        if (p0 <= r.received <= p1 or open_at_c or (r.plan is not None and plan_relevant)
+                or (r.decision_date and p0 <= r.decision_date <= p1)
+                or (r.asm_date and p0 <= r.asm_date <= p1)):
+            reqs.append(r)
+    transfer_plan = plan_relevant and pl.request is None and pl.transfer is not None
+    if not reqs and not transfer_plan:
+        return None
+    el = E("Person")
+    _text(el, "Surname", p.surname)
+    _text(el, "Forename", p.forename)
+    _text(el, "PersonBirthDate", _iso(p.birth))
+    _text(el, "Sex", p.sex)
+    _text(el, "Ethnicity", p.ethnicity)
+    _text(el, "PostCode", p.postcode)
+    if p.upn:
+        _text(el, "UPN", p.upn)
+    if p.uln:
+        _text(el, "UniqueLearnerNumber", p.uln)
+    if p.upn_unknown and not p.upn and not p.uln:
+        _text(el, "UPNunknown", p.upn_unknown)
+    if transfer_plan:
+        _transfer_request(el, pl, c, p0)
+    for r in reqs:
+        _request(el, r, r.plan if (r.plan is not None and plan_relevant) else None, c, p0, p1)
+    return el
+
+
+def _person_defect(el, inj: Injector, position: int) -> int:
+    """Maybe corrupt a person element; returns how many copies to write."""
+    kinds = ["missing_upn", "invalid_upn", "unknown_code", "duplicate_row", "blank_mandatory"]
+    dated = [r for r in el.findall("Requests") if r.find("RequestOutcomeDate") is not None]
+    if dated:
+        kinds.append("decision_before_request")
+    kind = inj.draw(kinds)
+    if kind is None:
+        return 1
+    if kind == "duplicate_row":
+        inj.record(position + 1, "Person", kind)
+        return 2
+    if kind == "missing_upn":
+        for tag in ("UPN", "UniqueLearnerNumber", "UPNunknown"):
+            for x in el.findall(tag):
+                el.remove(x)
+        field = "UPN"
+    elif kind == "invalid_upn":
+        upn = el.find("UPN")
+        if upn is None:
+            from sendwh.identifiers import make_upn
+            upn = E("UPN")
+            upn.text = make_upn("999", 1000, 10, position % 1000)
+            el.insert(list(el).index(el.find("PostCode")) + 1, upn)
+        upn.text = corrupt_upn(upn.text)
+        field = "UPN"
+    elif kind == "unknown_code":
+        el.find("Sex").text = "X"
+        field = "Sex"
+    elif kind == "blank_mandatory":
+        el.find("Requests/ReceivedDate").text = ""
+        field = "ReceivedDate"
+    else:
+        r = dated[0]
+        received = date.fromisoformat(r.find("ReceivedDate").text)
+        r.find("RequestOutcomeDate").text = _iso(received - timedelta(days=5))
+        field = "RequestOutcomeDate"
+    inj.record(position, field, kind)
+    return 1
+
+
+def write_sen2(data: BoroughData, year: int, path: Path, inj: Injector, serial: int) -> int:
+    c = cal.census_date(year)
+    la = data.spec.la_number
+    if inj.rate > 0 and inj.rng.random() < inj.rate:
+        la = inj.other_la
+        inj.record(0, "LEA", "wrong_borough")
+    n = 0
+    with etree.xmlfile(str(path), encoding="utf-8") as xf:
+        xf.write_declaration()
+        with xf.element("Message"):
+            header = E("Header")
+            cd = SE(header, "CollectionDetails")
+            _text(cd, "Collection", "SEN2")
+            _text(cd, "Year", str(year))
+            _text(cd, "ReferenceDate", _iso(c))
+            src = SE(header, "Source")
+            _text(src, "SourceLevel", "L")
+            _text(src, "LEA", la)
+            _text(src, "SoftwareCode", "sendwh")
+            _text(src, "Release", "0.1")
+            _text(src, "SerialNo", str(serial))
+            _text(src, "DateTime", f"{year}-02-01T09:00:00")
+            _text(src, "DMO", "Y")
+            _text(src, "DCO", "Y")
+            if year >= 2025:
+                _text(src, "DSCO", "Y")
+            xf.write(header, pretty_print=True)
+            with xf.element("Persons"):
+                for p in data.persons:
+                    el = person_element(p, year)
+                    if el is None:
+                        continue
+                    copies = _person_defect(el, inj, n + 1)
+                    for _ in range(copies):
+                        xf.write(el, pretty_print=True)
+                        n += 1
+    return n
