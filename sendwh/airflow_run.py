@@ -30,10 +30,16 @@ def airflow_environment(home: Path | None = None) -> dict[str, str]:
     }
 
 
-def prepare_airflow(home: Path | None = None) -> None:
-    """Point Airflow at a local SQLite metadata DB and migrate it (once)."""
+def use_local_airflow(home: Path | None = None) -> dict[str, str]:
+    """Point this process's Airflow at local SQLite metadata (before airflow is imported)."""
     env = airflow_environment(home)
     os.environ.update(env)
+    return env
+
+
+def prepare_airflow(home: Path | None = None) -> None:
+    """Point Airflow at a local SQLite metadata DB and migrate it (once)."""
+    env = use_local_airflow(home)
     home_dir = Path(env["AIRFLOW_HOME"])
     home_dir.mkdir(parents=True, exist_ok=True)
     stamp = home_dir / ".migrated"

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     quarantine_dir: Path | None = Field(default=None, alias="SENDWH_QUARANTINE_DIR")
     # Extra borough definitions (e.g. the synthetic boroughs of `sendwh sample --scale 10`).
     extra_boroughs_file: Path | None = Field(default=None, alias="SENDWH_BOROUGHS_FILE")
+    # DfE's published EHC plan statistics (release-YYYY folders). The default is the shared
+    # copy beside the checkout; a user may name any folder with the same layout.
+    dfe_dir: Path | None = Field(default=PROJECT_ROOT.parent / "shared" / "data" / "dfe-ehcp",
+                                 alias="SENDWH_DFE_DIR")
 
     @property
     def quarantine(self) -> Path:

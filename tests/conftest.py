@@ -28,6 +28,8 @@ def test_settings(tmp_path_factory):
     outputs = tmp_path_factory.mktemp("outputs")
     os.environ["SENDWH_OUTPUTS_DIR"] = str(outputs)
     os.environ["SENDWH_AIRFLOW_HOME"] = str(tmp_path_factory.mktemp("airflow"))
+    from sendwh.airflow_run import use_local_airflow
+    use_local_airflow()  # before anything imports airflow
     from sendwh.settings import get_settings
     get_settings.cache_clear()
     from sendwh.warehouse import warehouse_url

@@ -17,6 +17,7 @@ KNOWN_CENSUS = {
 }
 FIRST_YEAR = 2014          # first census simulated (all statements then)
 EHCP_START = date(2014, 9, 1)
+EARLIEST_REQUEST = date(2014, 5, 1)
 TRANSFER_DEADLINE = date(2018, 4, 1)
 
 

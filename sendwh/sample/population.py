@@ -321,15 +321,21 @@ def simulate(spec: BoroughSpec, seed: int, as_of: date) -> BoroughData:
     durations, week20 = sim.request_durations(issue)
     plan_requests = []
     for c, d, w in zip(plan_cases, durations, week20):
+        # no EHC request before the reforms' run-up (plans began in September 2014)
+        d = max(min(d, (c.plan_start - cal.EARLIEST_REQUEST).days), 42)
         received = c.plan_start - timedelta(days=d)
         dd = min(sim.decision_days(), d - 28)
         plan_requests.append((c, received, received + timedelta(days=dd), w))
 
     # requests without a plan, and the pipeline of plans not yet issued at as_of
     extras = []
-    n_extra = round(len(plan_cases) * cal.EXTRA_REQUESTS_PER_PLAN)
-    for _ in range(n_extra):
-        received = sim.day_between(cal.EHCP_START, as_of + timedelta(days=1))
+    # extra requests follow the flow of plan requests (about 0.45 per plan request)
+    extra_at = rng.random(len(plan_requests)) < cal.EXTRA_REQUESTS_PER_PLAN
+    for (c, plan_received, _dec, _w), chosen in zip(plan_requests, extra_at):
+        if not chosen:
+            continue
+        received = plan_received + timedelta(days=int(rng.integers(-90, 91)))
+        received = min(max(received, cal.EHCP_START), as_of)
         kind = sim.pick(cal.EXTRA_OUTCOMES)
         dd = sim.decision_days()
         if kind == "N":

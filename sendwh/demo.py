@@ -1,0 +1,90 @@
+"""`sendwh demo`: sample data -> the main DAG (through Airflow) -> what landed, per borough."""
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from sendwh.settings import get_settings
+
+SAMPLE_AS_OF = date(2026, 11, 30)
+
+
+def sample_dir(defects: float) -> Path:
+    name = "sample" if not defects else f"sample-defects-{defects:g}"
+    return get_settings().outputs_dir / name
+
+
+def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
+             console: Console | None = None) -> int:
+    console = console or Console()
+    settings = get_settings()
+    out = sample_dir(defects)
+    if out.exists():
+        shutil.rmtree(out)
+    from sendwh.sample import generate
+
+    console.rule("1. sample data")
+    manifest = generate(out, seed=seed, scale=1, defects=defects, as_of=SAMPLE_AS_OF,
+                        progress=lambda m: console.print(f"  {m}"))
+    console.print(f"  {len(manifest['files'])} files in {out}")
+    dfe = dfe_dir or settings.dfe_dir
+    if dfe and not Path(dfe).is_dir():
+        console.print(f"  [yellow]DfE statistics folder {dfe} not found: skipping DfE files[/yellow]")
+        dfe = None
+
+    console.rule("2. the send_warehouse DAG (Airflow, in-process)")
+    from sendwh.warehouse import connect, setup, warehouse_url
+
+    console.print(f"  warehouse: {warehouse_url()}")
+    setup()
+    with connect() as conn:
+        last_batch = conn.execute("select coalesce(max(batch_id), 0) from audit.batches").fetchone()[0]
+    started = time.perf_counter()
+    from sendwh.airflow_run import run_dag
+
+    run = run_dag("send_warehouse", "send_warehouse.py",
+                  {"source_dir": str(out), "dfe_dir": str(dfe) if dfe else ""})
+    state = str(getattr(run, "state", run))
+    console.print(f"  DAG run finished: {state} in {time.perf_counter() - started:.0f}s")
+
+    console.rule("3. what landed")
+    _print_landed(console, last_batch)
+    return 0 if state.endswith("success") else 1
+
+
+def _print_landed(console: Console, after_batch: int) -> None:
+    from sendwh.warehouse import connect
+
+    with connect() as conn:
+        rows = conn.execute(
+            "select source_kind, coalesce(borough, 'England'), status, count(*), sum(rows_loaded) "
+            "from audit.batches where batch_id > %s group by 1, 2, 3 order by 1, 2, 3",
+            (after_batch,)).fetchall()
+        current = conn.execute(
+            "select source_kind, coalesce(borough, 'England'), count(*), sum(rows_loaded) "
+            "from audit.current_batches group by 1, 2 order by 1, 2").fetchall()
+        quarantined = conn.execute(
+            "select source_kind, borough, file_name, reason, quarantine_path from audit.quarantine "
+            "where batch_id > %s order by batch_id", (after_batch,)).fetchall()
+    table = Table("source", "borough", "this run", "files", "rows")
+    for kind, borough, status, files, total in rows:
+        table.add_row(kind, borough, status, str(files), f"{total or 0:,}")
+    console.print(table)
+    totals = Table("source", "borough", "current batches", "rows in raw")
+    for kind, borough, files, total in current:
+        totals.add_row(kind, borough, str(files), f"{total or 0:,}")
+    console.print(totals)
+    if quarantined:
+        console.print(f"[yellow]{len(quarantined)} file(s) quarantined[/yellow] "
+                      "(loaded nothing; see audit.quarantine):")
+        for kind, borough, name, reason, path in quarantined[:20]:
+            console.print(f"  [yellow]{kind} {borough}[/yellow] {reason}\n    kept in {path}")
+        if len(quarantined) > 20:
+            console.print(f"  ... and {len(quarantined) - 20} more")
+    else:
+        console.print("[green]no file quarantined[/green]")

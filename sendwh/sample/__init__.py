@@ -1,0 +1,133 @@
+"""Sample data generator: case extracts, SEN2 XML and ledgers for the three boroughs
+(and synthetic ones at scale > 1), calibrated to published figures, with optional
+deliberate defects recorded in a manifest.
+
+    from sendwh.sample import generate
+    manifest = generate(Path("outputs/sample"), seed=1, scale=1, defects=0.0)
+
+Deterministic for a seed: the same arguments give byte-identical files.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import yaml
+
+from . import calibration as cal
+from .case_writers import WRITERS
+from .defects import Injector
+from .ledger_writer import write_ledgers
+from .population import BoroughData, BoroughSpec, simulate
+from .sen2_writer import write_sen2
+
+__all__ = ["generate", "borough_specs", "SEN2_YEARS"]
+
+SEN2_YEARS = (2023, 2024, 2025, 2026)
+BASE = (("HF", "Hammersmith and Fulham", "205", "E09000013"),
+        ("KC", "Kensington and Chelsea", "207", "E09000020"),
+        ("WCC", "Westminster", "213", "E09000033"))
+
+
+def borough_specs(scale: int = 1) -> list[BoroughSpec]:
+    specs = [BoroughSpec(c, n, la, ons, c, i) for i, (c, n, la, ons) in enumerate(BASE)]
+    for k in range(1, 3 * max(1, int(scale)) - 3 + 1):
+        specs.append(BoroughSpec(f"S{k:02d}", f"Synthetic borough {k:02d}", f"{900 + k}",
+                                 f"E0990{k:04d}", BASE[(k - 1) % 3][0], len(specs)))
+    return specs
+
+
+def _layout(like: str) -> dict:
+    from extract.layouts import get_layout
+    return get_layout(like)
+
+
+def _summary(data: BoroughData) -> dict:
+    plans, statements = {}, {}
+    for y in data.census_years:
+        c = cal.census_date(y)
+        plans[str(y)] = sum(1 for p in data.plans
+                            if p.start <= c and (p.cease_date is None or p.cease_date > c))
+        statements[str(y)] = sum(1 for t in data.transfers if t.statement_date <= c and
+                                 (t.transfer_date is None or c < t.transfer_date))
+    issued: dict[int, list[int]] = {}
+    for r in data.requests:
+        if r.asm_outcome == "Y" and r.asm_date is not None and not r.week20:
+            n = issued.setdefault(r.asm_date.year, [0, 0])
+            n[0] += 1
+            n[1] += (r.asm_date - r.received).days <= 140
+    twenty = {str(y): round(100 * v[1] / v[0], 1) for y, v in sorted(issued.items()) if v[0]}
+    req_year: dict[str, int] = {}
+    for r in data.requests:
+        req_year[str(r.received.year)] = req_year.get(str(r.received.year), 0) + 1
+    return {"plans_at_census": plans, "statements_at_census": statements,
+            "pct_issued_within_20_weeks_ex": twenty, "requests_received": dict(sorted(req_year.items())),
+            "persons": len(data.persons), "plans": len(data.plans)}
+
+
+def generate(out: Path, seed: int = 1, scale: int = 1, defects: float = 0.0,
+             as_of: date = date(2026, 11, 30),
+             progress: Callable[[str], None] | None = None) -> dict:
+    """Write the sample data set under `out` and return its manifest (also manifest.json)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not 0.0 <= float(defects) <= 1.0:
+        raise ValueError("defects must be between 0 and 1")
+    say = progress or (lambda _msg: None)
+    specs = borough_specs(scale)
+    stamp = as_of.strftime("%Y%m%d")
+    files: list[dict] = []
+    defect_list: list[dict] = []
+    summary: dict[str, dict] = {}
+    if scale > 1:
+        entries = [{"borough": s.code, "name": s.name, "la_number": s.la_number,
+                    "ons_code": s.ons_code, "like": s.like} for s in specs[3:]]
+        (out / "boroughs.yml").write_text(yaml.safe_dump({"boroughs": entries}, sort_keys=False))
+    base_las = [b[2] for b in BASE]
+    for spec in specs:
+        say(f"{spec.code}: simulating caseload")
+        data = simulate(spec, seed, as_of)
+        layout = _layout(spec.like)
+        other_la = next(la for la in base_las if la != spec.la_number)
+        file_no = [0]
+
+        def injector(rel_path: str, _spec=spec) -> Injector:
+            file_no[0] += 1
+            rng = np.random.default_rng([int(seed), 104729, _spec.index, file_no[0]])
+            return Injector(defects, rng, defect_list, rel_path, other_la)
+
+        case_dir = out / spec.code / "case"
+        case_dir.mkdir(parents=True, exist_ok=True)
+        say(f"{spec.code}: writing case extract ({spec.like} layout)")
+        WRITERS[spec.like](data, layout, case_dir, Path(spec.code) / "case", stamp, injector, files)
+        sen2_dir = out / spec.code / "sen2"
+        sen2_dir.mkdir(parents=True, exist_ok=True)
+        say(f"{spec.code}: writing SEN2 returns")
+        for year in SEN2_YEARS:
+            if cal.census_date(year) > as_of:
+                continue
+            name = f"{spec.code}_SEN2_{year}.xml"
+            rel = Path(spec.code) / "sen2" / name
+            n = write_sen2(data, year, sen2_dir / name, injector(str(rel)), serial=year * 10 + 1)
+            files.append({"path": str(rel), "borough": spec.code, "source_kind": "sen2", "rows": n})
+        ledger_dir = out / spec.code / "ledger"
+        ledger_dir.mkdir(parents=True, exist_ok=True)
+        say(f"{spec.code}: writing ledgers")
+        write_ledgers(data, layout, ledger_dir, Path(spec.code) / "ledger", seed, defects,
+                      defect_list, files)
+        summary[spec.code] = _summary(data)
+    manifest = {
+        "seed": int(seed), "scale": int(scale), "defects": float(defects),
+        "as_of": as_of.isoformat(),
+        "boroughs": [{"borough": s.code, "name": s.name, "la_number": s.la_number,
+                      "ons_code": s.ons_code, "like": s.like} for s in specs],
+        "files": files,
+        "defects": defect_list,
+        "summary": summary,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    say(f"wrote {len(files)} files, {len(defect_list)} deliberate defects")
+    return manifest
