@@ -118,6 +118,19 @@ def _print_result(result) -> None:
 
 
 @app.command()
+def build(
+    today: Optional[str] = typer.Option(None, help="'today' for the open-cases worklist (YYYY-MM-DD)"),
+    select: Optional[str] = typer.Option(None, help="dbt selection, e.g. 'marts'"),
+) -> None:
+    """Run dbt build (seeds, models and their tests) against the warehouse."""
+    from sendwh.build import build as run_build
+    from sendwh.settings import get_settings
+
+    status = run_build(today=today or get_settings().today or None, select=select)
+    raise typer.Exit(0 if status == 0 else 1)
+
+
+@app.command()
 def sample(
     out: Path = typer.Option(..., "--out", help="folder to write the sample files into"),
     seed: int = typer.Option(1, help="random seed: the same seed gives the same files"),

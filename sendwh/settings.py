@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     dfe_dir: Path | None = Field(default=PROJECT_ROOT.parent / "shared" / "data" / "dfe-ehcp",
                                  alias="SENDWH_DFE_DIR")
 
+    # The secret behind pseudonymous person keys (HMAC-SHA256). The default is for sample
+    # data only: set your own in .env or the environment for real data.
+    pseudonym_key: str = Field(default="sample-data-only-not-secret", alias="SENDWH_PSEUDONYM_KEY")
+    # "Today" for the open-cases worklist ('' = the database's current date).
+    today: str = Field(default="", alias="SENDWH_TODAY")
+
     @property
     def quarantine(self) -> Path:
         return self.quarantine_dir or (self.outputs_dir / "quarantine")

@@ -9,6 +9,7 @@ from the issue date.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -149,6 +150,10 @@ class _Case:
     reason: str | None = None
 
 
+CEASE_REASONS_UNDER_16 = {"2": 0.45, "5": 0.25, "7": 0.15, "9": 0.12, "8": 0.03}
+CEASE_REASONS_16_PLUS = {"2": 0.2, "3": 0.15, "4": 0.2, "6": 0.2, "5": 0.1, "7": 0.05, "9": 0.1}
+
+
 def age_on(birth: date, d: date) -> int:
     return d.year - birth.year - ((d.month, d.day) < (birth.month, birth.day))
 
@@ -165,6 +170,7 @@ class _Sim:
         self.spec = spec
         self.as_of = as_of
         self.rng = np.random.default_rng([int(seed), 7919, spec.index])
+        self._mixes: dict = {}
         self.start_ages = np.array(cal.START_AGE_WEIGHTS) / sum(cal.START_AGE_WEIGHTS)
 
     # -- small random helpers -------------------------------------------------------
@@ -174,9 +180,13 @@ class _Sim:
         return a if n <= 0 else a + timedelta(days=int(self.rng.integers(0, n)))
 
     def pick(self, mix: dict) -> str:
-        keys = list(mix)
-        p = np.array([mix[k] for k in keys], dtype=float)
-        return keys[int(self.rng.choice(len(keys), p=p / p.sum()))]
+        cached = self._mixes.get(id(mix))
+        if cached is None:
+            keys = list(mix)
+            cdf = np.cumsum([mix[k] for k in keys], dtype=float)
+            cached = self._mixes[id(mix)] = (keys, (cdf / cdf[-1]).tolist(), mix)
+        keys, cdf, _ = cached
+        return keys[min(bisect.bisect_right(cdf, self.rng.random()), len(keys) - 1)]
 
     def birth_for_start(self, start: date) -> date:
         age = int(self.rng.choice(len(self.start_ages), p=self.start_ages))
@@ -187,7 +197,7 @@ class _Sim:
         rng = self.rng
         years = [y for y in range(cal.FIRST_YEAR, self.as_of.year + 1)
                  if cal.census_date(y) <= self.as_of]
-        targets = cal.caseload_targets(self.spec.like, years[-1])
+        targets = cal.caseload_targets(self.spec.like, years[-1] + 1)
         c0 = cal.census_date(years[0])
         cases: list[_Case] = []
         st0, p0 = targets[years[0]]
@@ -203,23 +213,30 @@ class _Sim:
         intervals = [(years[i], cal.census_date(years[i]), cal.census_date(years[i + 1]),
                       targets[years[i + 1]]) for i in range(len(years) - 1)]
         last = cal.census_date(years[-1])
-        frac = (self.as_of - last).days / 365.25
-        _, p_last = targets[years[-1]]
+        # the part-year after the last census: interpolate towards next January's target
+        frac = (self.as_of - last).days / (cal.census_date(years[-1] + 1) - last).days
+        (st_l, p_l), (st_n, p_n) = targets[years[-1]], targets[years[-1] + 1]
         intervals.append((years[-1], last, self.as_of + timedelta(days=1),
-                          (0, round(p_last * (1 + cal.GROWTH_AFTER * frac)))))
+                          (round(st_l + (st_n - st_l) * frac), round(p_l + (p_n - p_l) * frac))))
 
         for _y, a, b, (st_next, p_next) in intervals:
             a1 = a + timedelta(days=1)
             frac = (b - a).days / 365.25
             active = [c for c in cases if c.end is None]
+            # the last statements must go (transfer or cease) by the transfer deadline
+            st_end = (min(b, cal.TRANSFER_DEADLINE)
+                      if st_next == 0 and a < cal.TRANSFER_DEADLINE < b else b)
             for c in active:
                 age = age_on(c.birth, a)
                 bday25 = add_years(c.birth, 25)
                 if rng.random() < 1 - (1 - cal.cease_hazard(age)) ** frac:
-                    c.end = self.day_between(a1, b)
+                    pending = c.statement and c.transfer_outcome is None
+                    c.end = self.day_between(a1, st_end if pending else b)
                     c.reason = self.cease_reason(age)
                 if bday25 < b and (c.end is None or c.end > bday25):
                     c.end, c.reason = max(bday25, a1), "1"
+                    if c.statement and c.transfer_outcome is None and c.end >= st_end:
+                        c.end = self.day_between(a1, st_end)
             for c in active:
                 if c.statement and c.transfer_outcome is None and c.end is not None:
                     c.transfer_outcome, c.transfer_date = "C", c.end
@@ -263,8 +280,8 @@ class _Sim:
 
     def cease_reason(self, age: int) -> str:
         if age < 16:
-            return self.pick({"2": 0.45, "5": 0.25, "7": 0.15, "9": 0.12, "8": 0.03})
-        return self.pick({"2": 0.2, "3": 0.15, "4": 0.2, "6": 0.2, "5": 0.1, "7": 0.05, "9": 0.1})
+            return self.pick(CEASE_REASONS_UNDER_16)
+        return self.pick(CEASE_REASONS_16_PLUS)
 
     # -- requests ------------------------------------------------------------------
     def decision_days(self) -> int:

@@ -1,0 +1,14 @@
+{# The statutory constants, each in one place (dbt_project.yml vars). #}
+{% macro decision_deadline_days() %}{{ var('decision_deadline_days') }}{% endmacro %}
+{% macro plan_deadline_days() %}{{ var('plan_deadline_days') }}{% endmacro %}
+{% macro transfer_deadline_days() %}{{ var('transfer_deadline_days') }}{% endmacro %}
+{% macro one_year_days() %}{{ var('one_year_days') }}{% endmacro %}
+
+{% macro today() -%}
+    {%- if var('today') -%} date '{{ var("today") }}' {%- else -%} current_date {%- endif -%}
+{%- endmacro %}
+
+{# Percentage to one decimal place; null when the denominator is zero. #}
+{% macro pct(numerator, denominator) -%}
+    round(100.0 * ({{ numerator }}) / nullif({{ denominator }}, 0), 1)
+{%- endmacro %}

@@ -1,0 +1,123 @@
+-- Every plan active at each January census date, with the person's age band, sex, primary
+-- need and placement group at that date. A plan is active when it started on or before the
+-- census date and had not ceased by then. Age is taken at 31 August before the census (the
+-- start of the school year, as DfE's age breakdowns do). Only the source that speaks for
+-- that census (int_borough_coverage) is used.
+with
+
+plans as (
+    select * from {{ ref('int_plans') }}
+),
+
+coverage as (
+    select * from {{ ref('int_borough_coverage') }}
+),
+
+census_dates as (
+    select * from {{ ref('census_dates') }}
+),
+
+persons as (
+    select * from {{ ref('pii_persons') }}
+),
+
+needs as (
+    select * from {{ ref('int_needs') }}
+),
+
+placements as (
+    select * from {{ ref('int_placements') }}
+),
+
+age_bands as (
+    select * from {{ ref('age_bands') }}
+),
+
+active as (
+    select
+        census_dates.return_year as census_year,
+        census_dates.census_date,
+        plans.borough,
+        plans.source,
+        plans.plan_key,
+        plans.person_key
+    from plans
+    inner join coverage
+        on coverage.borough = plans.borough and coverage.census_source = plans.source
+    inner join census_dates
+        on census_dates.return_year = coverage.year
+    where plans.start_on <= census_dates.census_date
+        and (plans.cease_on is null or plans.cease_on > census_dates.census_date)
+        and census_dates.census_date <= {{ today() }}
+),
+
+one_plan_per_person as (
+    -- a person holds one plan; if the data show two at once, count the later one
+    select distinct on (census_year, borough, person_key) active.*
+    from active
+    inner join plans using (plan_key)
+    order by census_year, borough, person_key, plans.start_on desc
+),
+
+aged as (
+    select
+        one_plan_per_person.*,
+        persons.sex,
+        date_part('year', age(
+            make_date(extract(year from census_date)::int - 1, 8, 31), persons.birth_on))::int as age
+    from one_plan_per_person
+    left join persons using (borough, person_key)
+),
+
+primary_need as (
+    select distinct on (aged.census_year, aged.borough, aged.person_key)
+        aged.census_year,
+        aged.borough,
+        aged.person_key,
+        needs.need_type
+    from aged
+    inner join needs
+        on needs.borough = aged.borough and needs.person_key = aged.person_key
+        and needs.source = aged.source and needs.need_rank = 1
+    order by aged.census_year, aged.borough, aged.person_key,
+        (needs.recorded_on > aged.census_date), needs.recorded_on desc
+),
+
+placement_at_census as (
+    select distinct on (aged.census_year, aged.plan_key)
+        aged.census_year,
+        aged.plan_key,
+        placements.placement_group
+    from aged
+    inner join placements
+        on placements.plan_key = aged.plan_key and placements.placement_rank = 1
+    where placements.entry_on is null or placements.entry_on <= aged.census_date
+    order by aged.census_year, aged.plan_key,
+        (placements.leaving_on is not null and placements.leaving_on <= aged.census_date),
+        placements.entry_on desc nulls last
+),
+
+described as (
+    select
+        aged.census_year,
+        aged.census_date,
+        aged.borough,
+        aged.source,
+        aged.plan_key,
+        aged.person_key,
+        aged.age,
+        coalesce(age_bands.age_band, 'outside 0-25') as age_band,
+        coalesce(aged.sex, 'U') as sex,
+        coalesce(primary_need.need_type, 'unknown') as primary_need,
+        coalesce(placement_at_census.placement_group, 'other') as placement_group
+    from aged
+    left join age_bands on aged.age between age_bands.min_age and age_bands.max_age
+    left join primary_need using (census_year, borough, person_key)
+    left join placement_at_census using (census_year, plan_key)
+),
+
+final as (
+    select * from described
+)
+
+select * from final

@@ -1,0 +1,1 @@
+{{ timeliness_measures('year') }}

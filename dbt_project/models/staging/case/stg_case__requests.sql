@@ -1,0 +1,35 @@
+with
+
+source as (
+    select * from {{ source('raw', 'case_requests') }}
+),
+
+batches as (
+    select * from {{ ref('stg_audit__current_batches') }}
+    where source_kind = 'case' and is_latest_extract
+),
+
+renamed as (
+    select
+        source.batch_id,
+        source.borough,
+        batches.period::date as extract_on,
+        source.source_row,
+        request_id,
+        person_id,
+        received_date as received_on,
+        request_source,
+        coalesce(rya, false) as is_young_person_request,
+        request_outcome,
+        request_outcome_date as request_outcome_on,
+        coalesce(request_mediation, false) as has_request_mediation,
+        coalesce(request_tribunal, false) as has_request_tribunal
+    from source
+    inner join batches using (batch_id)
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

@@ -1,0 +1,36 @@
+with
+
+source as (
+    select * from {{ source('raw', 'sen2_named_plans') }}
+),
+
+batches as (
+    select * from {{ ref('stg_audit__current_batches') }}
+    where source_kind = 'sen2'
+),
+
+renamed as (
+    select
+        source.batch_id,
+        source.borough,
+        batches.period::int as return_year,
+        source.source_row,
+        person_seq,
+        request_seq,
+        start_date as start_on,
+        plan_res,
+        plan_wbp,
+        pb as has_personal_budget,
+        oa as has_other_arrangements,
+        dp as direct_payments,
+        cease_date as cease_on,
+        cease_reason
+    from source
+    inner join batches using (batch_id)
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final

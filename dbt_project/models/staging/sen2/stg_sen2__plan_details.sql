@@ -1,0 +1,36 @@
+with
+
+source as (
+    select * from {{ source('raw', 'sen2_plan_details') }}
+),
+
+batches as (
+    select * from {{ ref('stg_audit__current_batches') }}
+    where source_kind = 'sen2'
+),
+
+renamed as (
+    select
+        source.batch_id,
+        source.borough,
+        batches.period::int as return_year,
+        source.source_row,
+        person_seq,
+        request_seq,
+        detail_seq,
+        urn,
+        ukprn,
+        sen_setting,
+        sen_setting_other,
+        placement_rank::int as placement_rank,
+        sen_unit as is_sen_unit,
+        resourced_provision as is_resourced_provision
+    from source
+    inner join batches using (batch_id)
+),
+
+final as (
+    select * from renamed
+)
+
+select * from final
