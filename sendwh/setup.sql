@@ -39,6 +39,11 @@ where status = 'rejected';
 create or replace view audit.current_batches as
 select * from audit.batches where status = 'loaded';
 
+-- The boroughs extract/layouts/*.yml define (rewritten by every set-up).
+create table if not exists raw.boroughs (
+    borough text primary key, borough_name text not null, la_number text not null, ons_code text
+);
+
 -- Case-system extracts: every borough's layout lands in these shapes (extract/layouts/*.yml).
 create table if not exists raw.case_persons (
     batch_id bigint not null, borough text not null, source_row bigint not null,

@@ -83,6 +83,16 @@ SETUP_SQL = Path(__file__).with_name("setup.sql")
 
 
 def setup() -> None:
-    """Create the schemas and the raw/audit tables. Idempotent: safe to run every time."""
+    """Create the schemas and the raw/audit tables, and record the boroughs the layouts
+    define (raw.boroughs, which dbt reads). Idempotent: safe to run every time."""
+    from extract.layouts import all_layouts
+
     with connect() as conn:
         conn.execute(SETUP_SQL.read_text())
+        with conn.cursor() as cur:
+            cur.execute("delete from raw.boroughs")
+            cur.executemany(
+                "insert into raw.boroughs (borough, borough_name, la_number, ons_code) "
+                "values (%s, %s, %s, %s)",
+                [(code, layout["name"], str(layout["la_number"]), layout.get("ons_code"))
+                 for code, layout in all_layouts().items()])

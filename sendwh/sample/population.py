@@ -19,7 +19,7 @@ from sendwh.identifiers import make_upn, uln_check_digit
 
 from . import calibration as cal
 from .reference import (FEMALE_NAMES, MALE_NAMES, POSTCODE_DISTRICTS, POSTCODE_LETTERS,
-                        SURNAMES, School, make_schools)
+                        SURNAMES, School, load_schools)
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,7 +326,7 @@ def simulate(spec: BoroughSpec, seed: int, as_of: date) -> BoroughData:
     rng = sim.rng
     cases, years = sim.caseload()
     code = spec.code
-    schools = make_schools(rng, spec.name)
+    schools = load_schools(spec.like)
 
     # persons: one per case, then the people whose requests did not lead to a plan
     raw_people: list[tuple[date, date, object]] = []   # (first event, birth, payload)

@@ -1,9 +1,11 @@
 """Invented reference lists: names, postcode districts, schools per borough."""
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-import numpy as np
 
 SURNAMES = """Smith Jones Williams Brown Taylor Davies Evans Wilson Thomas Johnson Roberts
 Robinson Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel
@@ -33,25 +35,23 @@ class School:
     name: str
 
 
-SCHOOL_COUNTS = {"mainstream_primary": 24, "mainstream_secondary": 8, "special": 5,
-                 "independent": 8, "college": 4}
+ESTABLISHMENTS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "establishments.csv"
+# the seed's sample_kind -> the generator's placement kinds
+_KIND = {"non_maintained": "independent"}
 
 
-def make_schools(rng: np.random.Generator, label: str) -> dict[str, list[School]]:
-    """A per-borough list of invented schools (URN 6 digits, UKPRN 8 digits for colleges)."""
-    n = sum(SCHOOL_COUNTS.values())
-    urns = rng.choice(np.arange(100000, 150000), size=n, replace=False)
-    ukprns = rng.choice(np.arange(10000000, 10099999), size=n, replace=False)
+@lru_cache
+def load_schools(borough: str) -> dict[str, list[School]]:
+    """The borough's invented schools, from the establishments seed the warehouse maps
+    placements with (one list, so sample placements always resolve to a placement group)."""
     out: dict[str, list[School]] = {}
-    i = 0
-    for kind, count in SCHOOL_COUNTS.items():
-        rows = []
-        for j in range(count):
-            name = f"{label} {kind.replace('_', ' ').title()} {j + 1}"
-            if kind == "college":
-                rows.append(School(None, str(int(ukprns[i])), kind, name))
-            else:
-                rows.append(School(str(int(urns[i])), None, kind, name))
-            i += 1
-        out[kind] = rows
+    with ESTABLISHMENTS.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["borough"] != borough:
+                continue
+            kind = _KIND.get(row["sample_kind"], row["sample_kind"])
+            out.setdefault(kind, []).append(
+                School(row["urn"] or None, row["ukprn"] or None, kind, row["establishment_name"]))
+    if not out:
+        raise ValueError(f"no establishments for {borough} in {ESTABLISHMENTS.name}")
     return out

@@ -1,0 +1,125 @@
+-- Each borough's EHC plans, requests and 20-week timeliness beside DfE's published figure for
+-- the same council, London, England, and the five councils nearest in size (by EHC plans in
+-- the latest published January). Years: the census year for plans (DfE's 201819 is January
+-- 2019), the calendar year for requests and timeliness.
+with
+
+published as (
+    select * from {{ ref('stg_dfe__ehcp') }}
+),
+
+boroughs as (
+    select * from {{ ref('stg_boroughs') }}
+),
+
+timeliness as (
+    select * from {{ ref('ehc_timeliness') }}
+),
+
+caseload as (
+    select * from {{ ref('ehcp_caseload') }}
+),
+
+headline as (
+    select
+        geographic_level,
+        new_la_code,
+        la_name,
+        region_name,
+        measure,
+        case when length(time_period) = 6 then ('20' || right(time_period, 2))::int
+             else time_period::int end as year,
+        value
+    from published
+    where publication_file in ('caseload', 'requests', 'timeliness_20_week')
+        and breakdown_topic like 'All %'
+        and measure in ('ehcplans', 'requests_received_in_year', 'PC_plans_issued_20_weeks_ex')
+),
+
+latest_size as (
+    select new_la_code, la_name, value as ehcplans
+    from headline
+    where geographic_level = 'Local authority' and measure = 'ehcplans'
+        and year = (select max(year) from headline where measure = 'ehcplans')
+        and value is not null
+),
+
+neighbours as (
+    select
+        boroughs.borough,
+        other.new_la_code,
+        other.la_name,
+        row_number() over (partition by boroughs.borough
+                           order by abs(other.ehcplans - own.ehcplans), other.la_name) as nearness
+    from boroughs
+    inner join latest_size as own on own.new_la_code = boroughs.ons_code
+    inner join latest_size as other on other.new_la_code <> own.new_la_code
+),
+
+nearest as (
+    select * from neighbours where nearness <= 5
+),
+
+warehouse_values as (
+    select borough, 'ehcplans' as measure, census_year as year, sum(ehcplans)::numeric as value
+    from caseload
+    group by 1, 2, 3
+    union all
+    select borough, 'requests_received_in_year', calendar_year, requests_received_in_year::numeric
+    from timeliness
+    union all
+    select borough, 'PC_plans_issued_20_weeks_ex', calendar_year, "PC_plans_issued_20_weeks_ex"
+    from timeliness
+),
+
+grid as (
+    select distinct boroughs.borough, boroughs.ons_code, headline.measure, headline.year
+    from boroughs
+    cross join (select distinct measure, year from headline) as headline
+),
+
+compared as (
+    select
+        grid.borough,
+        grid.measure,
+        grid.year,
+        w.value as warehouse_value,
+        own.value as published_value,
+        london.value as london_value,
+        england.value as england_value,
+        (select percentile_cont(0.5) within group (order by h.value)
+         from nearest as n
+         inner join headline as h
+             on h.new_la_code = n.new_la_code and h.measure = grid.measure and h.year = grid.year
+         where n.borough = grid.borough)::numeric as nearest_councils_median,
+        (select string_agg(n.la_name, ', ' order by n.nearness)
+         from nearest as n where n.borough = grid.borough) as nearest_councils
+    from grid
+    left join warehouse_values as w
+        on w.borough = grid.borough and w.measure = grid.measure and w.year = grid.year
+    left join headline as own
+        on own.geographic_level = 'Local authority' and own.new_la_code = grid.ons_code
+        and own.measure = grid.measure and own.year = grid.year
+    left join headline as london
+        on london.geographic_level = 'Regional' and london.region_name = 'London'
+        and london.measure = grid.measure and london.year = grid.year
+    left join headline as england
+        on england.geographic_level = 'National'
+        and england.measure = grid.measure and england.year = grid.year
+),
+
+final as (
+    select
+        borough,
+        measure,
+        year,
+        warehouse_value,
+        published_value,
+        london_value,
+        england_value,
+        round(nearest_councils_median, 1) as nearest_councils_median,
+        nearest_councils
+    from compared
+)
+
+select * from final
