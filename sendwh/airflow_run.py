@@ -59,6 +59,9 @@ def load_dag(dag_id: str, file_name: str):
 
 def run_dag(dag_id: str, file_name: str, conf: dict[str, Any]) -> Any:
     """Run a DAG in-process with `dag.test()`; returns the DagRun."""
+    from sendwh.build import ensure_manifest
+
+    ensure_manifest()  # the dbt task group is rendered from dbt's manifest
     prepare_airflow()
     dag = load_dag(dag_id, file_name)
     return dag.test(run_conf=conf)

@@ -54,6 +54,7 @@ def dbt_args(command: list[str], today: str | None = None) -> list[str]:
     return args
 
 
+
 def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -> int:
     """Run a dbt command in the project folder; returns dbt's exit status."""
     prepare_database()
@@ -68,8 +69,22 @@ def build(today: str | None = None, select: str | None = None, quiet: bool = Fal
     return run_dbt(command, today=today, quiet=quiet)
 
 
+MANIFEST = DBT_PROJECT / "target" / "manifest.json"
+
+
+def ensure_manifest() -> Path:
+    """dbt's manifest, which the DAG renders its dbt task group from (no database needed)."""
+    newest = max(p.stat().st_mtime for p in DBT_PROJECT.rglob("*")
+                 if p.suffix in (".sql", ".yml", ".csv") and "target" not in p.parts)
+    if not MANIFEST.exists() or MANIFEST.stat().st_mtime < newest:
+        env = {**os.environ, "SENDWH_DB_HOST": "unused", "SENDWH_DB_USER": "unused",
+               "SENDWH_DB_NAME": "unused", "DBT_PROFILES_DIR": str(DBT_PROJECT),
+               "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+        subprocess.run([dbt_executable(), "parse", "--quiet"], cwd=DBT_PROJECT, env=env, check=True)
+    return MANIFEST
+
+
 def dbt_wrapper() -> None:  # pragma: no cover - exercised through Cosmos in the DAG tests
     """`sendwh-dbt ARGS...`: dbt with the warehouse connection set (Cosmos's executable)."""
     prepare_database()
-    os.chdir(DBT_PROJECT)
     os.execve(dbt_executable(), [dbt_executable(), *sys.argv[1:]], dbt_env())

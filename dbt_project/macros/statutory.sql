@@ -4,8 +4,11 @@
 {% macro transfer_deadline_days() %}{{ var('transfer_deadline_days') }}{% endmacro %}
 {% macro one_year_days() %}{{ var('one_year_days') }}{% endmacro %}
 
+{# "today": the `today` var, else SENDWH_TODAY (set by the DAG's `today` param), else the
+   database's current date. #}
 {% macro today() -%}
-    {%- if var('today') -%} date '{{ var("today") }}' {%- else -%} current_date {%- endif -%}
+    {%- set day = var('today') or env_var('SENDWH_TODAY', '') -%}
+    {%- if day -%} date '{{ day }}' {%- else -%} current_date {%- endif -%}
 {%- endmacro %}
 
 {# Percentage to one decimal place; null when the denominator is zero. #}
