@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -21,36 +22,45 @@ def _with_dbname(url: str, dbname: str) -> str:
     return urlunparse(parts._replace(path=f"/{dbname}"))
 
 
+@contextmanager
+def scratch_database(label: str):
+    """A new database on the warehouse server; WAREHOUSE_URL points at it while in use."""
+    from sendwh.settings import get_settings
+    from sendwh.warehouse import setup, warehouse_url
+
+    previous = os.environ.get("WAREHOUSE_URL")
+    server_url = previous or warehouse_url()
+    dbname = f"sendwh_{label}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{dbname}"')
+    os.environ["WAREHOUSE_URL"] = _with_dbname(server_url, dbname)
+    get_settings.cache_clear()
+    try:
+        setup()
+        yield os.environ["WAREHOUSE_URL"]
+    finally:
+        if previous is None:
+            os.environ.pop("WAREHOUSE_URL", None)
+        else:
+            os.environ["WAREHOUSE_URL"] = previous
+        get_settings.cache_clear()
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{dbname}" with (force)')
+
+
 @pytest.fixture(scope="session", autouse=True)
 def test_settings(tmp_path_factory):
     """A throw-away database and outputs folder for the whole session."""
     os.environ["AIRFLOW__COSMOS__ENABLE_TELEMETRY"] = "False"
-    outputs = tmp_path_factory.mktemp("outputs")
-    os.environ["SENDWH_OUTPUTS_DIR"] = str(outputs)
+    os.environ["SENDWH_OUTPUTS_DIR"] = str(tmp_path_factory.mktemp("outputs"))
     os.environ["SENDWH_AIRFLOW_HOME"] = str(tmp_path_factory.mktemp("airflow"))
+    os.environ.pop("SENDWH_TODAY", None)
     from sendwh.airflow_run import use_local_airflow
     use_local_airflow()  # before anything imports airflow
     from sendwh.settings import get_settings
     get_settings.cache_clear()
-    from sendwh.warehouse import warehouse_url
-
-    server_url = warehouse_url()
-    dbname = f"sendwh_test_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{dbname}"')
-    previous = os.environ.get("WAREHOUSE_URL")
-    os.environ["WAREHOUSE_URL"] = _with_dbname(server_url, dbname)
-    get_settings.cache_clear()
-    from sendwh.warehouse import setup
-    setup()
-    yield get_settings()
-    if previous is None:
-        os.environ.pop("WAREHOUSE_URL", None)
-    else:
-        os.environ["WAREHOUSE_URL"] = previous
-    get_settings.cache_clear()
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{dbname}" with (force)')
+    with scratch_database("test"):
+        yield get_settings()
 
 
 @pytest.fixture
