@@ -488,8 +488,18 @@ def run(args: argparse.Namespace) -> dict:
                         tick[0] = time.perf_counter()
                         say(f"  [dim]{time.perf_counter() - started:6.0f} s  {msg}[/]")
 
-                manifest = generate(sample, seed=args.seed, scale=scale, defects=0.0,
-                                    progress=progress)
+                try:
+                    manifest = generate(sample, seed=args.seed, scale=scale, defects=0.0,
+                                        progress=progress)
+                except Exception as err:  # the generator's limits are not the loader's
+                    report.data["generation"].append({"scale": scale, "error": repr(err)})
+                    report.data.setdefault("errors", []).append(
+                        f"scale {scale}: the sample generator failed: {err!r}")
+                    report.save()
+                    say(f"  [red]the sample generator failed at scale {scale}: {err!r}; "
+                        "skipping this scale[/]")
+                    shutil.rmtree(sample, ignore_errors=True)
+                    continue
                 took = time.perf_counter() - started
                 size = sum(p.stat().st_size for p in sample.rglob("*") if p.is_file()) / MB
                 report.data["generation"].append({"scale": scale, "seconds": round(took, 1),
@@ -537,7 +547,7 @@ def run(args: argparse.Namespace) -> dict:
                         say(f"    {result['rows']:,} rows, {result['loader_rows_per_s']:,} rows/s,"
                             f" ratio {result['ratio']}, peak RSS {result['peak_rss_mb']:.0f} MB")
                 shutil.rmtree(sample, ignore_errors=True)
-        report.data["complete"] = True
+        report.data["complete"] = not report.data.get("errors")
     finally:
         report.data["total_seconds"] = round(time.perf_counter() - began, 1)
         report.save()

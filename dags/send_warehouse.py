@@ -82,7 +82,8 @@ def send_warehouse():
         ),
         render_config=RenderConfig(
             test_behavior=TestBehavior.BUILD,
-            emit_datasets=False,  # no OpenLineage provider here; the gates (issue 5) audit runs
+            emit_datasets=False,  # no OpenLineage provider here
+            should_detach_multiple_parents_tests=True,  # a test of two models runs after both
             load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.CUSTOM,
         ),
         operator_args={
