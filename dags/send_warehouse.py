@@ -60,7 +60,8 @@ def send_warehouse():
     def report_loads(results: list[dict]) -> dict:
         from extract.ingest import summarise
 
-        return summarise(results)
+        # index within the length: iterating a lazy XCom sequence to its end logs a 404
+        return summarise([results[i] for i in range(len(results))])
 
     loads = plan_loads()
     prepare_warehouse() >> loads

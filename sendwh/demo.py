@@ -6,6 +6,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
@@ -48,13 +49,54 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
     from sendwh.airflow_run import run_dag
 
     run = run_dag("send_warehouse", "send_warehouse.py",
-                  {"source_dir": str(out), "dfe_dir": str(dfe) if dfe else ""})
+                  {"source_dir": str(out), "dfe_dir": str(dfe) if dfe else "",
+                   "today": SAMPLE_AS_OF.isoformat()})
     state = str(getattr(run, "state", run))
     console.print(f"  DAG run finished: {state} in {time.perf_counter() - started:.0f}s")
 
     console.rule("3. what landed")
     _print_landed(console, last_batch)
+    if state.endswith("success"):
+        console.rule("4. the marts (schema marts)")
+        _print_marts(console)
     return 0 if state.endswith("success") else 1
+
+
+def _print_marts(console: Console) -> None:
+    from sendwh.warehouse import connect
+
+    with connect() as conn:
+        timeliness = conn.execute(
+            'select borough, calendar_year, requests_received_in_year, request_outcome_six_weeks_pc, '
+            'plans_issued_den, "PC_plans_issued_20_weeks_ex" from marts.ehc_timeliness '
+            "where calendar_year >= extract(year from %s::date) - 4 order by borough = 'ALL', borough, 2",
+            (SAMPLE_AS_OF,)).fetchall()
+        caseload = conn.execute(
+            "select borough, census_year, sum(ehcplans) from marts.ehcp_caseload "
+            "where census_year >= 2022 group by 1, 2 order by borough = 'ALL', 1, 2").fetchall()
+        open_cases = conn.execute(
+            "select borough, count(*), count(*) filter (where is_breached), "
+            "count(*) filter (where days_left between 0 and 14) from marts.ehc_open_cases "
+            "group by 1 order by 1").fetchall()
+        names = [r[0] for r in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1")]
+        counts = [(name, conn.execute(sql.SQL("select count(*) from marts.{}").format(
+            sql.Identifier(name))).fetchone()[0]) for name in names]
+    table = Table("borough", "year", "requests", "decided in 6 wks %", "plans issued",
+                  "within 20 wks % (ex exceptions)", title="ehc_timeliness")
+    for row in timeliness:
+        table.add_row(*(str(v if v is not None else "-") for v in row))
+    console.print(table)
+    table = Table("borough", "January census", "EHC plans", title="ehcp_caseload")
+    for row in caseload:
+        table.add_row(*map(str, row))
+    console.print(table)
+    table = Table("borough", "open requests", "breached", "due within 14 days",
+                  title=f"ehc_open_cases as at {SAMPLE_AS_OF}")
+    for row in open_cases:
+        table.add_row(*map(str, row))
+    console.print(table)
+    console.print("marts: " + ", ".join(f"{name} ({n:,} rows)" for name, n in counts))
 
 
 def _print_landed(console: Console, after_batch: int) -> None:

@@ -48,16 +48,20 @@ def is_embedded() -> bool:
 
 def stop_embedded() -> bool:
     """Stop the embedded server if it runs. Returns True when one was stopped."""
-    from pgserver._commands import pg_ctl  # pgserver's bundled pg_ctl
+    import logging
+    import os
+
+    from pgserver._commands import POSTGRES_BIN_PATH
 
     pgdata = get_settings().embedded_dir
     if not (pgdata / "postmaster.pid").exists():
         return False
-    try:
-        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=pgdata)
-    except subprocess.CalledProcessError:
-        return False
-    return True
+    # pgserver runs PostgreSQL as its own 'pgserver' user when started by root
+    user = {"user": "pgserver"} if os.geteuid() == 0 else {}
+    logging.getLogger("pgserver").setLevel(logging.CRITICAL)
+    result = subprocess.run([str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-w", "stop",
+                             "-m", "fast"], capture_output=True, text=True, **user)
+    return result.returncode == 0
 
 
 def dsn_parts(url: str | None = None) -> dict[str, str]:
