@@ -6,6 +6,7 @@ The embedded server keeps running between commands (it is reused, not restarted)
 from __future__ import annotations
 
 import subprocess
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -15,23 +16,19 @@ import psycopg
 
 from sendwh.settings import get_settings
 
+# pgserver asks platformdirs for XDG_RUNTIME_DIR, which servers and CI rarely set
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "audit")
 
 
 def _embedded_server(start: bool = True):
-    import warnings
-
-    with warnings.catch_warnings():  # pgserver asks platformdirs for XDG_RUNTIME_DIR
-        warnings.simplefilter("ignore")
-        import pgserver  # imported lazily: only the embedded mode needs it
-        import platformdirs  # noqa: F401
+    import pgserver  # imported lazily: only the embedded mode needs it
 
     pgdata = get_settings().embedded_dir
     pgdata.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: leave the server running for the next command to reuse.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return pgserver.get_server(pgdata, cleanup_mode=None)
+    return pgserver.get_server(pgdata, cleanup_mode=None)
 
 
 def warehouse_url() -> str:
