@@ -17,6 +17,9 @@ app = typer.Typer(help="Tri-borough SEND reporting warehouse.", no_args_is_help=
                   add_completion=False)
 db_app = typer.Typer(help="Manage the warehouse database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+from sen2.cli import app as sen2_app  # noqa: E402 (imports only typer)
+
+app.add_typer(sen2_app, name="sen2")
 console = Console()
 err_console = Console(stderr=True)
 

@@ -56,10 +56,27 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
 
     console.rule("3. what landed")
     _print_landed(console, last_batch)
-    if state.endswith("success"):
-        console.rule("4. the marts (schema marts)")
-        _print_marts(console)
-    return 0 if state.endswith("success") else 1
+    if not state.endswith("success"):
+        return 1
+    console.rule("4. the marts (schema marts)")
+    _print_marts(console)
+    console.rule("5. SEN2 returns for 2026, generated from the warehouse and validated")
+    return _sen2_returns(console, settings.outputs_dir / "sen2" / "2026")
+
+
+def _sen2_returns(console: Console, out: Path) -> int:
+    from sen2.generate import generate_with_reports
+
+    table = Table("borough", "file", "persons", "errors", "queries", "report")
+    errors = 0
+    for borough in ("HF", "KC", "WCC"):
+        made, reports = generate_with_reports(borough, 2026, out)
+        errors += made.errors
+        table.add_row(borough, made.path.name, f"{made.persons:,}", str(made.errors),
+                      str(made.queries), str(reports[0]))
+    console.print(table)
+    console.print(f"  the returns and their reports are in {out}")
+    return 1 if errors else 0
 
 
 def _print_marts(console: Console) -> None:

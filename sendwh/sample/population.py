@@ -190,7 +190,10 @@ class _Sim:
 
     def birth_for_start(self, start: date) -> date:
         age = int(self.rng.choice(len(self.start_ages), p=self.start_ages))
-        return start - timedelta(days=int(age * 365.25 + self.rng.integers(0, 365)))
+        days = int(age * 365.25 + self.rng.integers(0, 365))
+        # at least ~13 months before the plan starts, so that its request (up to a year or
+        # more before the plan) never comes before the child is born
+        return start - timedelta(days=max(days, 400))
 
     # -- caseload ------------------------------------------------------------------
     def caseload(self) -> tuple[list[_Case], list[int]]:

@@ -1,0 +1,51 @@
+-- Annual reviews of plans: the case systems' review records, and the review meeting each
+-- SEN2 return reports for an active plan.
+with
+
+case_reviews as (
+    select * from {{ ref('stg_case__reviews') }}
+),
+
+sen2_active as (
+    select * from {{ ref('stg_sen2__active_plans') }}
+),
+
+sen2_plans as (
+    select * from {{ ref('stg_sen2__named_plans') }}
+),
+
+sen2_keys as (
+    select * from {{ ref('pii_sen2_person_keys') }}
+),
+
+from_case as (
+    select distinct on (borough, review_id)
+        borough,
+        'case' as source,
+        md5(borough || ':case:' || plan_id) as plan_key,
+        review_on,
+        review_outcome
+    from case_reviews
+    order by borough, review_id, extract_on desc, source_row
+),
+
+from_sen2 as (
+    select distinct
+        a.borough,
+        'sen2' as source,
+        md5(k.person_key || ':plan:' || p.start_on) as plan_key,
+        a.review_meeting_on as review_on,
+        a.review_outcome
+    from sen2_active as a
+    inner join sen2_keys as k using (batch_id, person_seq)
+    inner join sen2_plans as p using (batch_id, person_seq, request_seq)
+    where a.review_meeting_on is not null
+),
+
+final as (
+    select * from from_case
+    union all
+    select * from from_sen2
+)
+
+select * from final

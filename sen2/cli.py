@@ -1,0 +1,89 @@
+"""`sendwh sen2 ...`: a Typer sub-app. Imports only typer here; the validator (lxml) and the
+report are imported inside the command, so `sendwh --help` stays quick.
+
+Exit status of `validate`: 0 no errors (queries and notes allowed), 1 at least one error,
+2 usage or an unreadable file (missing, empty, not XML at all).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(help="SEN2 returns: generate a borough's return from the warehouse, "
+                       "validate any supplier's SEN2 XML.", no_args_is_help=True,
+                  add_completion=False)
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command("validate")
+def validate(
+    files: List[Path] = typer.Argument(..., help="SEN2 XML files", show_default=False),
+    fmt: str = typer.Option("text", "--format", "-f", help="text | json | html | csv"),
+    year: Optional[int] = typer.Option(None, "--year", help="collection year (default: the file's header)"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="write the report here, not stdout"),
+    lea: Optional[str] = typer.Option(None, "--lea", help="the LA number the return must carry"),
+    borough: Optional[str] = typer.Option(None, "--borough", "-b",
+                                          help="borough code (HF, KC, WCC ...) whose LEA the return must carry"),
+    limit: int = typer.Option(20, "--limit", min=1, help="messages shown per rule (text, html)"),
+) -> None:
+    """Check SEN2 files: well-formed XML, the year's XSD, then every rule (sen2/rules.py).
+    Exit 0 no errors, 1 errors, 2 usage or unreadable file."""
+    fmt = fmt.lower()
+    from sen2.report import FORMATS, render
+
+    if fmt not in FORMATS:
+        _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if year is not None and not 2000 <= year <= 2100:
+        _fail(f"--year {year} is not a collection year")
+    if lea is not None and not (lea.isdigit() and len(lea) == 3):
+        _fail(f"--lea {lea!r} is not a 3-digit LA number")
+    from sen2.validator import borough_lea, validate_files
+
+    if borough is not None and borough_lea(borough) is None:
+        _fail(f"unknown borough {borough!r}")
+    results = validate_files(files, year=year, lea=lea, borough=borough)
+    report = render(results, fmt, limit=limit)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report, encoding="utf-8")
+        errors = sum(r.errors for r in results)
+        typer.echo(f"wrote {out}: {len(results)} file(s), {errors:,} errors", err=True)
+    else:
+        sys.stdout.write(report)
+    for r in results:
+        if r.unreadable:
+            typer.echo(f"error: {r.unreadable}", err=True)
+    if any(r.unreadable for r in results):
+        raise typer.Exit(2)
+    raise typer.Exit(1 if any(r.errors for r in results) else 0)
+
+
+@app.command("generate")
+def generate(
+    borough: str = typer.Option(..., "--borough", "-b", help="HF, KC, WCC ..."),
+    year: int = typer.Option(..., "--year", help="collection year (census in January of it)"),
+    out: Path = typer.Option(Path("outputs") / "sen2", "--out", "-o", help="folder to write into"),
+) -> None:
+    """Write the borough's SEN2 return for YEAR from the warehouse (after `sendwh build`),
+    validate it, and write its validation report (HTML and CSV) beside it. A return with
+    errors is still written; the exit status is then 1."""
+    from sen2.generate import GenerateError, generate_with_reports
+
+    try:
+        made, _ = generate_with_reports(borough, year, out)
+    except GenerateError as err:
+        _fail(str(err))
+    typer.echo(f"wrote {made.path}: {made.persons:,} persons, {made.requests:,} requests; "
+               f"{made.errors} errors, {made.queries} queries "
+               f"(report: {made.path.with_suffix('.report.html')})")
+    if made.errors:
+        typer.echo("the return has errors: fix them in the case system before submitting "
+                   "(see the report)", err=True)
+    raise typer.Exit(1 if made.errors else 0)

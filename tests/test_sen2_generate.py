@@ -1,0 +1,83 @@
+"""`sendwh sen2 generate`: a return built from the warehouse is valid, and loaded back on its
+own as a SEN2 source it gives the same marts as the case data it came from."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import scratch_database
+
+TODAY = "2026-11-30"
+PLAN_MEASURES = ("requests_received_in_year, plans_issued_den, plans_issued_den_ex, "
+                 "plans_issued_within_20_weeks, plans_issued_20_weeks_ex, "
+                 '"plans_issued_gt20weeks_ltYear", plans_issued_gt_1_year')
+CASELOAD = ("select age_band, primary_need, placement_group, sex, ehcplans from marts.ehcp_caseload "
+            "where borough = 'KC' and census_year = 2026 order by 1, 2, 3, 4")
+
+
+def _rows(sql: str):
+    from sendwh.warehouse import connect
+
+    with connect() as conn:
+        return conn.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def round_trip(tmp_path_factory):
+    """KC's case extract -> warehouse -> 2026 return -> a second warehouse from the return alone."""
+    from extract.ingest import ingest
+    from sen2.generate import generate
+    from sendwh.build import build
+    from sendwh.sample import generate as sample
+
+    root = tmp_path_factory.mktemp("sen2gen")
+    sample(root / "sample", seed=3)
+    with scratch_database("fromcase"):
+        assert all(r.ok for r in ingest("case", [root / "sample" / "KC" / "case"], "KC"))
+        assert build(today=TODAY, quiet=True) == 0
+        made = generate("KC", 2026, root / "out")
+        from sendwh.airflow_run import run_dag
+        from sendwh.settings import get_settings
+
+        dag_run = run_dag("sen2_return", "sen2_return.py", {"borough": "KC", "year": 2026})
+        stored = get_settings().outputs_dir / "sen2" / "2026"
+        made.dag_state = str(dag_run.state)
+        made.stored = sorted(p.name for p in stored.iterdir())
+        from_case = {"timeliness": _rows(f"select {PLAN_MEASURES} from marts.ehc_timeliness "
+                                         "where borough = 'KC' and calendar_year = 2025"),
+                     "caseload": _rows(CASELOAD)}
+    with scratch_database("fromreturn"):
+        [loaded] = ingest("sen2", [made.path])
+        assert loaded.status == "loaded", loaded.reason
+        assert build(today=TODAY, quiet=True) == 0
+        from_return = {"timeliness": _rows(f"select {PLAN_MEASURES} from marts.ehc_timeliness "
+                                           "where borough = 'KC' and calendar_year = 2025"),
+                       "caseload": _rows(CASELOAD)}
+    return made, from_case, from_return
+
+
+def test_generated_return_is_schema_valid_with_no_errors(round_trip):
+    made, _, _ = round_trip
+    assert made.errors == 0, [f.message for f in made.findings if f.severity == "error"][:5]
+    assert made.persons > 800 and made.path.name == "KC_SEN2_2026.xml"
+    head = made.path.read_text()[:600]
+    assert "<LEA>207</LEA>" in head and "<ReferenceDate>2026-01-15</ReferenceDate>" in head
+
+
+def test_sen2_return_dag_builds_validates_and_stores_the_return_and_its_report(round_trip):
+    made, _, _ = round_trip
+    assert made.dag_state.endswith("success")
+    assert made.stored == ["KC_SEN2_2026.report.csv", "KC_SEN2_2026.report.html", "KC_SEN2_2026.xml"]
+
+
+def test_return_loaded_alone_gives_the_same_timeliness_as_the_case_data(round_trip):
+    _, from_case, from_return = round_trip
+    assert from_case["timeliness"] and from_case["timeliness"][0][1] > 0
+    assert from_return["timeliness"] == from_case["timeliness"]
+
+
+def test_return_loaded_alone_gives_the_same_caseload_as_the_case_data(round_trip):
+    _, from_case, from_return = round_trip
+    assert sum(r[-1] for r in from_case["caseload"]) > 800
+    assert from_return["caseload"] == from_case["caseload"]
