@@ -87,3 +87,33 @@ def generate(
         typer.echo("the return has errors: fix them in the case system before submitting "
                    "(see the report)", err=True)
     raise typer.Exit(1 if made.errors else 0)
+
+
+@app.command("summary")
+def summary(file: Path = typer.Argument(..., help="a SEN2 XML file")) -> None:
+    """The DfE measures of one file (requests, plans issued, within 20 weeks with and without
+    exceptions, active plans by need and placement), by the marts' own definitions."""
+    if not file.exists():
+        _fail(f"{file}: no such file")
+    from sen2.summary import SummaryError, summarise
+
+    try:
+        s = summarise(file)
+    except SummaryError as err:
+        typer.echo(f"error: {file.name}: {err}", err=True)
+        raise typer.Exit(1)
+    t = s.timeliness
+    typer.echo(f"{file.name}: {s.borough}, return {s.year} (activity in {s.year - 1}, census January {s.year})")
+    for label, key in (("requests received", "requests_received_in_year"),
+                       ("decided within 6 weeks", "request_outcome_six_weeks"),
+                       ("decided within 6 weeks %", "request_outcome_six_weeks_pc"),
+                       ("plans issued", "plans_issued_den"),
+                       ("plans issued, exceptions excluded", "plans_issued_den_ex"),
+                       ("within 20 weeks", "plans_issued_within_20_weeks"),
+                       ("within 20 weeks %", "pc_plans_issued_within_20_weeks"),
+                       ("within 20 weeks, exceptions excluded", "plans_issued_20_weeks_ex"),
+                       ("within 20 weeks %, exceptions excluded", "PC_plans_issued_20_weeks_ex")):
+        typer.echo(f"  {label:<40} {t.get(key, '-')}")
+    typer.echo(f"  {'active plans at the census':<40} {s.active_plans}")
+    typer.echo("  by primary need: " + ", ".join(f"{k} {v}" for k, v in s.by_need.items()))
+    typer.echo("  by placement: " + ", ".join(f"{k} {v}" for k, v in s.by_placement.items()))

@@ -10,7 +10,7 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlparse, urlunparse
 
 import psycopg
 
@@ -97,3 +97,30 @@ def setup() -> None:
                 "values (%s, %s, %s, %s)",
                 [(code, layout["name"], str(layout["la_number"]), layout.get("ons_code"))
                  for code, layout in all_layouts().items()])
+
+
+@contextmanager
+def scratch_database(label: str) -> Iterator[str]:
+    """A new, empty warehouse database on the same server; WAREHOUSE_URL points at it while
+    in use, and it is dropped afterwards (tests, `sendwh sen2 summary`)."""
+    import os
+    import uuid
+
+    previous = os.environ.get("WAREHOUSE_URL")
+    server_url = previous or warehouse_url()
+    dbname = f"sendwh_{label}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'create database "{dbname}"')
+    os.environ["WAREHOUSE_URL"] = urlunparse(urlparse(server_url)._replace(path=f"/{dbname}"))
+    get_settings.cache_clear()
+    try:
+        setup()
+        yield os.environ["WAREHOUSE_URL"]
+    finally:
+        if previous is None:
+            os.environ.pop("WAREHOUSE_URL", None)
+        else:
+            os.environ["WAREHOUSE_URL"] = previous
+        get_settings.cache_clear()
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{dbname}" with (force)')

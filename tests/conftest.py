@@ -6,46 +6,13 @@ or WAREHOUSE_URL's server), so they never touch the demo's data.
 from __future__ import annotations
 
 import os
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-import psycopg
 import pytest
 
+from sendwh.warehouse import scratch_database  # noqa: F401  (tests import it from here)
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _with_dbname(url: str, dbname: str) -> str:
-    parts = urlparse(url)
-    return urlunparse(parts._replace(path=f"/{dbname}"))
-
-
-@contextmanager
-def scratch_database(label: str):
-    """A new database on the warehouse server; WAREHOUSE_URL points at it while in use."""
-    from sendwh.settings import get_settings
-    from sendwh.warehouse import setup, warehouse_url
-
-    previous = os.environ.get("WAREHOUSE_URL")
-    server_url = previous or warehouse_url()
-    dbname = f"sendwh_{label}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'create database "{dbname}"')
-    os.environ["WAREHOUSE_URL"] = _with_dbname(server_url, dbname)
-    get_settings.cache_clear()
-    try:
-        setup()
-        yield os.environ["WAREHOUSE_URL"]
-    finally:
-        if previous is None:
-            os.environ.pop("WAREHOUSE_URL", None)
-        else:
-            os.environ["WAREHOUSE_URL"] = previous
-        get_settings.cache_clear()
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'drop database if exists "{dbname}" with (force)')
 
 
 @pytest.fixture(scope="session", autouse=True)

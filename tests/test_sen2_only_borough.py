@@ -107,3 +107,14 @@ def test_caseload_at_the_census_equals_the_people_with_active_plans_in_the_retur
     assert census_year == 2024 and plans == expected
     groups = {r[0] for r in q("select distinct placement_group from marts.ehcp_caseload")}
     assert groups <= {"mainstream", "special", "independent_nm", "post16", "other"} and len(groups) >= 3
+
+
+def test_sen2_summary_prints_the_measures_of_the_file_by_the_marts_definitions(sen2_only):
+    expected = measures_from_xml(sen2_only, 2023)
+    result = subprocess.run([SENDWH, "sen2", "summary", str(sen2_only)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = {line[:42].strip(): line[42:].strip() for line in result.stdout.splitlines()[1:]}
+    assert lines["requests received"] == str(expected["requests"])
+    assert lines["plans issued"] == str(expected["den"])
+    assert lines["within 20 weeks, exceptions excluded"] == str(expected["within_ex"])
+    assert lines["active plans at the census"] == str(expected["active"])
