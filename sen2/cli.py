@@ -117,3 +117,37 @@ def summary(file: Path = typer.Argument(..., help="a SEN2 XML file")) -> None:
     typer.echo(f"  {'active plans at the census':<40} {s.active_plans}")
     typer.echo("  by primary need: " + ", ".join(f"{k} {v}" for k, v in s.by_need.items()))
     typer.echo("  by placement: " + ", ".join(f"{k} {v}" for k, v in s.by_placement.items()))
+
+
+@app.command("diff")
+def diff(
+    old: Path = typer.Argument(..., help="the earlier return"),
+    new: Path = typer.Argument(..., help="the later return"),
+    measures: bool = typer.Option(True, help="also compute both files' DfE measures (about 40 s)"),
+    limit: int = typer.Option(20, help="names listed per heading"),
+) -> None:
+    """Persons and plans added, removed and changed between two returns, plans that vanished
+    without a cease reason, and the DfE measures side by side."""
+    for path in (old, new):
+        if not path.exists():
+            _fail(f"{path}: no such file")
+    from sen2.diff import diff_returns
+
+    d = diff_returns(old, new)
+    typer.echo(f"{old.name} -> {new.name}")
+    for title, items in (("persons added", d.added), ("persons removed", d.removed),
+                         ("persons changed", [f"{who} ({what})" for who, what in d.changed]),
+                         ("plans added", d.plans_added), ("plans removed", d.plans_removed),
+                         ("plans active before, now neither active nor ceased", d.plans_vanished)):
+        typer.echo(f"  {title}: {len(items):,}")
+        for item in items[:limit]:
+            typer.echo(f"    {item}")
+    if measures:
+        from sen2.summary import summarise
+
+        a, b = summarise(old), summarise(new)
+        typer.echo(f"  {'measure':<36} {old.name:>18} {new.name:>18}")
+        for key in ("requests_received_in_year", "plans_issued_den", "plans_issued_den_ex",
+                    "plans_issued_within_20_weeks", "PC_plans_issued_20_weeks_ex"):
+            typer.echo(f"  {key:<36} {str(a.timeliness.get(key, '-')):>18} {str(b.timeliness.get(key, '-')):>18}")
+        typer.echo(f"  {'active plans at the census':<36} {a.active_plans:>18} {b.active_plans:>18}")
