@@ -23,6 +23,7 @@ test: venv
 
 bench: venv
 	$(BIN)/python -m bench.loader_bench
+	$(BIN)/python -m bench.sen2_bench
 
 db-stop: venv
 	$(BIN)/sendwh db stop

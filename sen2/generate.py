@@ -51,26 +51,28 @@ plan_requests as (
         false as has_request_mediation, false as has_request_tribunal,
         'H' as assessment_outcome, null::date as assessment_outcome_on,
         false as has_week20_exception, false as has_assessment_mediation,
-        false as has_assessment_tribunal
+        false as has_assessment_tribunal,
+        plans.plan_key
     from plans where plans.request_key is null
 ),
-all_requests as (
-    select request_key, person_key, received_on, request_source, is_young_person_request,
-           request_outcome, request_outcome_on, has_request_mediation, has_request_tribunal,
-           assessment_outcome, assessment_outcome_on, has_week20_exception,
-           has_assessment_mediation, has_assessment_tribunal
+requests_with_plans as (
+    select requests.request_key, requests.person_key, requests.received_on,
+           requests.request_source, requests.is_young_person_request, requests.request_outcome,
+           requests.request_outcome_on, requests.has_request_mediation,
+           requests.has_request_tribunal, requests.assessment_outcome,
+           requests.assessment_outcome_on, requests.has_week20_exception,
+           requests.has_assessment_mediation, requests.has_assessment_tribunal, plans.plan_key
     from requests
+    left join plans on plans.request_key = requests.request_key
     union all
     select * from plan_requests
 ),
 with_plans as (
-    select all_requests.*, plans.plan_key, plans.start_on, plans.cease_on, plans.cease_reason,
+    select requests_with_plans.*, plans.start_on, plans.cease_on, plans.cease_reason,
            plans.has_personal_budget, active.plan_key is not null as is_active
-    from all_requests
-    left join plans
-        on plans.request_key = all_requests.request_key
-        or (plans.request_key is null and md5(plans.plan_key || ':request') = all_requests.request_key)
-    left join active on active.plan_key = plans.plan_key
+    from requests_with_plans
+    left join plans using (plan_key)
+    left join active using (plan_key)
 ),
 as_at_census as (
     select
