@@ -46,6 +46,8 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
     with connect() as conn:
         last_batch = conn.execute("select coalesce(max(batch_id), 0) from audit.batches").fetchone()[0]
     started = time.perf_counter()
+    console.print("  ingest_source runs once per borough and source kind; then the dbt_build task "
+                  "group runs `dbt build` model by model (a few minutes on 2 cores)")
     from sendwh.airflow_run import run_dag
 
     run = run_dag("send_warehouse", "send_warehouse.py",
