@@ -21,6 +21,7 @@ from typing import Any, Iterator
 
 from lxml import etree
 
+from sendwh.settings import get_settings
 from sendwh.warehouse import connect
 
 log = logging.getLogger(__name__)
@@ -261,10 +262,11 @@ def _header(xf, ctx: dict[str, Any]) -> None:
             _leaf(xf, "Release", RELEASE)
             _leaf(xf, "SerialNo", 1)
             _leaf(xf, "DateTime", datetime.now().replace(microsecond=0).isoformat())
-            _leaf(xf, "DMO", "Y")
-            _leaf(xf, "DCO", "Y")
+            settings = get_settings()
+            _leaf(xf, "DMO", settings.sen2_dmo)
+            _leaf(xf, "DCO", settings.sen2_dco)
             if ctx["year"] >= 2025:
-                _leaf(xf, "DSCO", "Y")
+                _leaf(xf, "DSCO", settings.sen2_dsco)
 
 
 def _write_people(conn, xf, ctx, people, persons: int, requests: int) -> tuple[int, int]:

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     # The secret behind pseudonymous person keys (HMAC-SHA256). The default is for sample
     # data only: set your own in .env or the environment for real data.
     pseudonym_key: str = Field(default="sample-data-only-not-secret", alias="SENDWH_PSEUDONYM_KEY")
+    # SEN2 return header: the data manager, data controller and (from 2025) data sharing
+    # confirmations, Y, N or R (recruiting).
+    sen2_dmo: str = Field(default="Y", alias="SENDWH_SEN2_DMO")
+    sen2_dco: str = Field(default="Y", alias="SENDWH_SEN2_DCO")
+    sen2_dsco: str = Field(default="Y", alias="SENDWH_SEN2_DSCO")
     # "Today" for the open-cases worklist ('' = the database's current date).
     today: str = Field(default="", alias="SENDWH_TODAY")
 
