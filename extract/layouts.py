@@ -33,6 +33,12 @@ def _base_layouts() -> dict[str, dict[str, Any]]:
 def _extra_layouts(extra_file: Path | None) -> dict[str, dict[str, Any]]:
     if not extra_file or not Path(extra_file).exists():
         return {}
+    return _read_extra(str(extra_file), Path(extra_file).stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _read_extra(extra_file: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
+    """Parsed once per file version (a load of thousands of files asks for it each time)."""
     base = _base_layouts()
     entries = yaml.safe_load(Path(extra_file).read_text()) or {}
     layouts = {}
