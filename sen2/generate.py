@@ -194,6 +194,9 @@ def _lookup(conn, sql: str, params: dict[str, Any], key: str) -> dict[str, list[
 
 
 def _requests_by_person(conn, ctx: dict[str, Any]) -> Iterator[tuple[str, list[dict]]]:
+    # A cursor is planned for its first rows by default, which picks nested loops here;
+    # the whole result is wanted, so plan for all of it.
+    conn.execute("set cursor_tuple_fraction = 1.0")
     with conn.cursor(name="sen2_requests") as cur:  # server-side cursor: flat memory
         cur.execute(REQUESTS_SQL, ctx)
         names = [c.name for c in cur.description]
