@@ -18,10 +18,10 @@ COPY --chown=airflow:0 sendwh ./sendwh
 COPY --chown=airflow:0 extract ./extract
 COPY --chown=airflow:0 dags ./dags
 COPY --chown=airflow:0 expectations ./expectations
-# When sen2/ and forecast/ land, add them here too:
-#   COPY --chown=airflow:0 sen2 ./sen2
-#   COPY --chown=airflow:0 forecast ./forecast
-# (they are importable at run time regardless, through the bind mount + PYTHONPATH).
+COPY --chown=airflow:0 sen2 ./sen2
+COPY --chown=airflow:0 dbt_project ./dbt_project
+# When forecast/ lands, add it here too (it is importable at run time regardless, through
+# the bind mount and PYTHONPATH).
 
 # constraints.txt pins apache-airflow==3.3.2, so this cannot up- or downgrade Airflow itself.
 RUN pip install --no-cache-dir -c constraints.txt .
