@@ -59,7 +59,9 @@ def send_warehouse():
     @task
     def report_loads(results: list[dict]) -> dict:
         from extract.ingest import summarise
+        from sendwh.warehouse import analyze_raw
 
+        analyze_raw()  # statistics for what just landed, before dbt plans its joins
         # index within the length: iterating a lazy XCom sequence to its end logs a 404
         return summarise([results[i] for i in range(len(results))])
 

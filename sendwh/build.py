@@ -65,6 +65,9 @@ def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -
 
 
 def build(today: str | None = None, select: str | None = None, quiet: bool = False) -> int:
+    from sendwh.warehouse import analyze_raw
+
+    analyze_raw()
     command = ["build"] + (["--select", select] if select else [])
     return run_dbt(command, today=today, quiet=quiet)
 

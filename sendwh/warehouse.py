@@ -99,6 +99,17 @@ def setup() -> None:
                  for code, layout in all_layouts().items()])
 
 
+def analyze_raw() -> None:
+    """Planner statistics for the raw tables after a load (autovacuum may be minutes away;
+    without them dbt's joins over a freshly loaded batch are planned as nested loops)."""
+    with connect(autocommit=True) as conn:
+        conn.execute("analyze raw.boroughs")
+        for (table,) in conn.execute(
+                "select format('%I.%I', schemaname, relname) from pg_stat_user_tables "
+                "where schemaname in ('raw', 'audit')").fetchall():
+            conn.execute(f"analyze {table}")
+
+
 @contextmanager
 def scratch_database(label: str) -> Iterator[str]:
     """A new, empty warehouse database on the same server; WAREHOUSE_URL points at it while
