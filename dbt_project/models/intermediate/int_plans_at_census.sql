@@ -9,12 +9,8 @@ plans as (
     select * from {{ ref('int_plans') }}
 ),
 
-coverage as (
-    select * from {{ ref('int_borough_coverage') }}
-),
-
-census_dates as (
-    select * from {{ ref('census_dates') }}
+active as (
+    select * from {{ ref('int_census_plan_spells') }}
 ),
 
 persons as (
@@ -31,24 +27,6 @@ placements as (
 
 age_bands as (
     select * from {{ ref('age_bands') }}
-),
-
-active as (
-    select
-        census_dates.return_year as census_year,
-        census_dates.census_date,
-        plans.borough,
-        plans.source,
-        plans.plan_key,
-        plans.person_key
-    from plans
-    inner join coverage
-        on coverage.borough = plans.borough and coverage.census_source = plans.source
-    inner join census_dates
-        on census_dates.return_year = coverage.year
-    where plans.start_on <= census_dates.census_date
-        and (plans.cease_on is null or plans.cease_on > census_dates.census_date)
-        and census_dates.census_date <= {{ today() }}
 ),
 
 one_plan_per_person as (
