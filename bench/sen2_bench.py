@@ -17,7 +17,6 @@ import argparse
 import json
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -55,7 +54,10 @@ def big_return(sample_file: Path, out: Path, persons: int) -> int:
 
 def _child(code: str) -> dict:
     """Run `code` in a fresh interpreter; it prints a JSON dict; add its peak RSS."""
-    wrapped = code + "\nimport resource, json\nprint('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    # VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts from its parent's high-water
+    # mark across fork and exec, so it would report the parent's memory
+    wrapped = code + ("\nprint('PEAK', next(int(l.split()[1]) for l in open('/proc/self/status') "
+                      "if l.startswith('VmHWM')))")
     done = subprocess.run([sys.executable, "-c", wrapped], capture_output=True, text=True, cwd=ROOT)
     lines = done.stdout.strip().splitlines()
     if not any(line.startswith("{") for line in lines):

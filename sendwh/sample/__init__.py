@@ -32,10 +32,18 @@ BASE = (("HF", "Hammersmith and Fulham", "205", "E09000013"),
         ("WCC", "Westminster", "213", "E09000033"))
 
 
+def synthetic_la_number(k: int) -> str:
+    """3-digit LA numbers for synthetic boroughs (a UPN carries 3): 901-999, then 600-899."""
+    number = 900 + k if k <= 99 else 600 + (k - 100)
+    if number >= 900 and k > 99:
+        raise ValueError(f"at most 399 synthetic boroughs (scale 134): asked for {k}")
+    return f"{number}"
+
+
 def borough_specs(scale: int = 1) -> list[BoroughSpec]:
     specs = [BoroughSpec(c, n, la, ons, c, i) for i, (c, n, la, ons) in enumerate(BASE)]
     for k in range(1, 3 * max(1, int(scale)) - 3 + 1):
-        specs.append(BoroughSpec(f"S{k:02d}", f"Synthetic borough {k:02d}", f"{900 + k}",
+        specs.append(BoroughSpec(f"S{k:02d}", f"Synthetic borough {k:02d}", synthetic_la_number(k),
                                  f"E0990{k:04d}", BASE[(k - 1) % 3][0], len(specs)))
     return specs
 
