@@ -394,6 +394,19 @@ def _kinds(text: str) -> list[str]:
     return kinds
 
 
+def code_version() -> dict:
+    """The commit the loader was measured at (read-only git), and whether extract/ differed."""
+    def git(*args: str) -> str | None:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.strip() or None
+        except (OSError, subprocess.SubprocessError):
+            return None
+    status = git("status", "--porcelain", "--", "extract", "sendwh")
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "extract_or_sendwh_modified": bool(status)}
+
+
 def machine_info() -> dict:
     memory = None
     try:
@@ -412,7 +425,7 @@ class Report:
         self.out = out
         self.data: dict[str, Any] = {
             "benchmark": "loader", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "complete": False, "machine": machine_info(),
+            "complete": False, "machine": machine_info(), "code": code_version(),
             "arguments": {"scales": args.scales, "kinds": args.kinds,
                           "file_sizes": args.file_sizes, "seed": args.seed},
             "generation": [], "runs": [], "file_sizes": [],
@@ -450,7 +463,8 @@ def print_tables(data: dict, console) -> None:
                       f"{r['loader_rows_per_s']:,}", f"{r['raw_copy_seconds']:.2f}",
                       f"{r['raw_copy_rows_per_s']:,}", f"{r['ratio']:.2f}" if r["ratio"] else "-",
                       f"{r['peak_rss_mb']:.0f}")
-    console.print(table)
+    if data["runs"]:
+        console.print(table)
     if data["file_sizes"]:
         sizes = Table(title="One file growing: does the loader's memory stay flat?")
         for name in ("kind", "size", "file MB", "rows", "loader s", "loader rows/s",
