@@ -1,6 +1,6 @@
 """Loader benchmark: how fast `extract.ingest` loads each source kind, against plain COPY.
 
-    python -m bench.loader_bench [--scales 1,10] [--kinds sen2,case,ledger,dfe]
+    python -m bench.loader_bench [--scales 1,10,50] [--kinds sen2,case,ledger,dfe]
                                  [--file-sizes 1,10,50] [--out bench/results/loader.json]
 
 For each scale S the sample generator writes 3*S boroughs into a temporary folder. For each
@@ -605,7 +605,8 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.loader_bench",
         description="Loader throughput and memory against plain COPY (see bench/README.md).")
     parser.add_argument("--scales", type=_ints, default=[1, 10, 50],
-                        help="sample scales, comma-separated (3*S boroughs each; default 1,10,50)")
+                        help="sample scales, comma-separated (3*S boroughs each; default 1,10,50, "
+                             "about 20 minutes on 2 quiet cores)")
     parser.add_argument("--kinds", type=_kinds, default=list(ALL_KINDS),
                         help="source kinds (default sen2,case,ledger,dfe; dfe only at scale 1)")
     parser.add_argument("--file-sizes", type=_ints, default=[1, 10, 50],
