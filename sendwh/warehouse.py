@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlparse, urlunparse
 
 import psycopg
 
-from sendwh.settings import get_settings
+from sendwh.settings import PROJECT_ROOT, get_settings
 
 # pgserver asks platformdirs for XDG_RUNTIME_DIR, which servers and CI rarely set
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -81,6 +81,7 @@ def connect(autocommit: bool = False) -> Iterator[psycopg.Connection]:
 
 
 SETUP_SQL = Path(__file__).with_name("setup.sql")
+STAGE_SQL = (PROJECT_ROOT / "expectations" / "schema.sql", PROJECT_ROOT / "forecast" / "schema.sql")
 
 
 def setup() -> None:
@@ -90,6 +91,9 @@ def setup() -> None:
 
     with connect() as conn:
         conn.execute(SETUP_SQL.read_text())
+        for stage_sql in STAGE_SQL:          # tables other stages own (gate history, forecasts)
+            if stage_sql.exists():
+                conn.execute(stage_sql.read_text())
         with conn.cursor() as cur:
             cur.execute("delete from raw.boroughs")
             cur.executemany(
