@@ -1,7 +1,14 @@
-"""The main DAG: ingest every source for every borough, then build the dbt project.
+"""The main DAG: ingest every source for every borough, build the dbt project, gate, publish.
 
-Only wiring lives here: each task calls one function from `extract/`; the dbt models run
-as an astronomer-cosmos task group (`dbt build` per model, so its tests run right after it).
+Write, audit, publish: the dbt models run as an astronomer-cosmos task group (`dbt build`
+per model, so its tests run right after it) that writes the marts into a build schema;
+`quality_gates` runs the Great Expectations checks on the sources and on those marts and
+fails the run, naming borough, source, check and failing rows, if a blocking check fails;
+only then does `publish_marts` swap them into `marts` in one transaction, and
+`forecast_demand` fits the demand model on the published data (forecast tables, which the
+`demand_forecast` and `forecast_backtest` marts read).
+Only wiring lives here: each task calls one function from `extract/`, `expectations/`
+or `sendwh/`.
 """
 from __future__ import annotations
 
@@ -96,7 +103,37 @@ def send_warehouse():
         },
         default_args={"retries": 0},
     )
-    landed >> dbt_build
+    @task
+    def quality_gates(params: dict | None = None) -> str:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from sendwh.build import run_gates
+
+        report = run_gates(params.get("today") or None)
+        summary = "\n".join(report.summary_lines())
+        if report.blocked:
+            raise AirflowFailException(summary)  # no retry: the data, not the run, is at fault
+        print(summary)
+        return report.run_id
+
+    @task(retries=0)
+    def publish_marts(gate_run_id: str) -> None:  # `run_id` is reserved by Airflow
+        from sendwh.build import publish_marts as publish
+
+        publish(gate_run_id)
+
+    @task
+    def forecast_demand(params: dict | None = None) -> dict:
+        from forecast import run_forecast
+
+        summary = run_forecast(dfe_dir=params.get("dfe_dir") or None,
+                               today=params.get("today") or None)
+        return {"run_id": summary.run_id, "boroughs": list(summary.boroughs),
+                "demand_rows": summary.demand_rows, "backtest_passed": summary.backtest_passed}
+
+    gate_run = quality_gates()
+    landed >> dbt_build >> gate_run
+    publish_marts(gate_run) >> forecast_demand()
 
 
 send_warehouse_dag = send_warehouse()

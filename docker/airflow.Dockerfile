@@ -20,8 +20,7 @@ COPY --chown=airflow:0 dags ./dags
 COPY --chown=airflow:0 expectations ./expectations
 COPY --chown=airflow:0 sen2 ./sen2
 COPY --chown=airflow:0 dbt_project ./dbt_project
-# When forecast/ lands, add it here too (it is importable at run time regardless, through
-# the bind mount and PYTHONPATH).
+COPY --chown=airflow:0 forecast ./forecast
 
 # constraints.txt pins apache-airflow==3.3.2, so this cannot up- or downgrade Airflow itself.
 RUN pip install --no-cache-dir -c constraints.txt .

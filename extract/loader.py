@@ -75,12 +75,19 @@ def load_file(open_source: Callable[[], SourceFile], path: Path, source_kind: st
     sha = sha256_of(path)
     with connect(autocommit=True) as conn:
         done = conn.execute(
-            "select batch_id, borough, period from audit.batches where source_kind = %s and "
-            "sha256 = %s and status in ('loaded', 'superseded') order by batch_id desc limit 1",
-            (source_kind, sha)).fetchone()
+            "select batch_id, borough, period, status, dataset from audit.batches where "
+            "source_kind = %s and sha256 = %s and status in ('loaded', 'superseded') "
+            "order by batch_id desc limit 1", (source_kind, sha)).fetchone()
         if done:
-            return LoadResult(path, source_kind, done[1], "already_loaded", batch_id=done[0],
-                              period=done[2], seconds=time.perf_counter() - started)
+            batch_id, done_borough, period, status, dataset = done
+            with conn.transaction():
+                displaced = _reinstate(conn, source_kind, done_borough, dataset, period,
+                                       batch_id) if status == "superseded" else []
+                _resolve_refused(conn, source_kind, done_borough, path.name, dataset, period,
+                                 batch_id)
+            return LoadResult(path, source_kind, done_borough, "already_loaded", batch_id=batch_id,
+                              period=period, superseded=displaced,
+                              seconds=time.perf_counter() - started)
         source: SourceFile | None = None
         try:
             source = open_source()
@@ -125,6 +132,8 @@ def _load(conn: psycopg.Connection, source: SourceFile, sha: str, started: float
         "where source_kind = %s and borough is not distinct from %s and dataset = %s "
         "and period = %s and status = 'loaded' and batch_id <> %s returning batch_id",
         (batch_id, source.source_kind, source.borough, source.dataset, source.period, batch_id))]
+    _resolve_refused(conn, source.source_kind, source.borough, source.path.name, source.dataset,
+                     source.period, batch_id)
     total = sum(counts.values())
     seconds = time.perf_counter() - started
     conn.execute(
@@ -133,6 +142,33 @@ def _load(conn: psycopg.Connection, source: SourceFile, sha: str, started: float
         (source.borough, source.period, total, json.dumps(counts), round(seconds, 3), batch_id))
     return LoadResult(source.path, source.source_kind, source.borough, "loaded", batch_id, total,
                       counts, source.period, superseded=superseded, seconds=seconds)
+
+
+def _reinstate(conn: psycopg.Connection, source_kind: str, borough: str | None, dataset: str,
+               period: str, batch_id: int) -> list[int]:
+    """The latest file offered wins: offering again a file whose batch a later one superseded
+    makes it current again (its rows are still in raw); returns the batches it displaces."""
+    key = f"{source_kind}|{borough}|{dataset}|{period}"
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (key,))
+    displaced = [r[0] for r in conn.execute(
+        "update audit.batches set status = 'superseded', superseded_by = %s "
+        "where source_kind = %s and borough is not distinct from %s and dataset = %s "
+        "and period = %s and status = 'loaded' and batch_id <> %s returning batch_id",
+        (batch_id, source_kind, borough, dataset, period, batch_id))]
+    conn.execute("update audit.batches set status = 'loaded', superseded_by = null "
+                 "where batch_id = %s", (batch_id,))
+    return displaced
+
+
+def _resolve_refused(conn: psycopg.Connection, source_kind: str, borough: str | None,
+                     file_name: str, dataset: str, period: str | None, batch_id: int) -> None:
+    """Refused files this good one stands in for (same name, or same dataset and period) are
+    marked as replaced by it; the quality gates block while a refused file is unreplaced."""
+    conn.execute(
+        "update audit.batches set superseded_by = %s where status = 'rejected' "
+        "and superseded_by is null and source_kind = %s and borough is not distinct from %s "
+        "and (file_name = %s or (dataset = %s and period = %s))",
+        (batch_id, source_kind, borough, file_name, dataset, period))
 
 
 def _copy_statement(table: RawTable) -> sql.Composed:
@@ -265,13 +301,14 @@ def _reject(conn: psycopg.Connection, path: Path, source_kind: str, borough: str
         shutil.copy2(path, target)
     target.with_name(target.name + ".reason.txt").write_text(str(rejected) + "\n")
     seconds = time.perf_counter() - started
-    conn.execute(
+    batch_id = conn.execute(
         "insert into audit.batches (source_kind, borough, dataset, period, file_name, file_path,"
         " sha256, status, reason, error_row, error_field, quarantine_path, finished_at,"
-        " load_seconds) values (%s, %s, %s, %s, %s, %s, %s, 'rejected', %s, %s, %s, %s, now(), %s)",
+        " load_seconds) values (%s, %s, %s, %s, %s, %s, %s, 'rejected', %s, %s, %s, %s, now(), %s)"
+        " returning batch_id",
         (source_kind, borough, source.dataset if source else "?",
          (source.period if source else None) or "?", path.name, str(path.resolve()), sha,
-         str(rejected), rejected.row, rejected.field, str(target), round(seconds, 3)))
+         str(rejected), rejected.row, rejected.field, str(target), round(seconds, 3))).fetchone()[0]
     log.warning("rejected %s", rejected)
-    return LoadResult(path, source_kind, borough, "rejected", reason=str(rejected),
-                      seconds=seconds, quarantine_path=target)
+    return LoadResult(path, source_kind, borough, "rejected", batch_id=batch_id,
+                      reason=str(rejected), seconds=seconds, quarantine_path=target)

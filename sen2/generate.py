@@ -165,7 +165,21 @@ def _leaf(xf, name: str, value: Any) -> None:
     xf.write("\n")  # one item a line, so validation findings can name the line
 
 
+def _gates_passed(conn) -> None:
+    """A return goes to DfE only from data that passed the quality gates: the intermediate
+    tables it reads are rebuilt before the gates run, so after a blocked run they hold data
+    that failed its checks."""
+    last = conn.execute("select run_id, status from audit.dq_runs where status <> 'running' "
+                        "order by started_at desc limit 1").fetchone()
+    if last and last[1] == "blocked":
+        raise GenerateError(
+            f"the last quality-gate run ({last[0]}) blocked publishing, so the warehouse holds "
+            "data that failed its checks: fix the sources and run `sendwh build` again "
+            "(failures: audit.dq_scorecard)")
+
+
 def _context(conn, borough: str, year: int) -> dict[str, Any]:
+    _gates_passed(conn)
     row = conn.execute("select census_date from staging.census_dates where return_year = %s",
                        (year,)).fetchone()
     if not row:

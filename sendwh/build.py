@@ -64,27 +64,80 @@ def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -
     return result.returncode
 
 
-def build(today: str | None = None, select: str | None = None, quiet: bool = False) -> int:
+def build(today: str | None = None, select: str | None = None, quiet: bool = False,
+          say=print) -> int:
+    """Write, audit, publish: dbt builds the marts into the build schema, the quality gates
+    check sources and marts, and only if no blocking check failed are the marts published.
+    Returns 0 when published, 1 when dbt failed or the gates blocked (marts unchanged)."""
     from sendwh.warehouse import analyze_raw
 
     analyze_raw()
     command = ["build"] + (["--select", select] if select else [])
-    return run_dbt(command, today=today, quiet=quiet)
+    status = run_dbt(command, today=today, quiet=quiet)
+    if status != 0:
+        say("dbt build failed: nothing published, the marts are as they were")
+        return 1
+    return gate_and_publish(today, say=say)
 
 
-MANIFEST = DBT_PROJECT / "target" / "manifest.json"
+def gate_and_publish(today: str | None = None, say=print) -> int:
+    """Run the gates on the build schema; publish it when nothing blocks. 0 published, 1 not."""
+    report = run_gates(today, say=say)
+    for line in report.summary_lines():
+        say(line)
+    if report.blocked:
+        say("not published: the marts are as they were (see audit.dq_scorecard and "
+            f"the Data Docs at {report.data_docs})")
+        return 1
+    publish_marts(report.run_id, say=say)
+    return 0
+
+
+def run_gates(today: str | None = None, say=print):
+    from datetime import date
+
+    from expectations.gate import run_gates as gates
+
+    return gates(run_date=date.fromisoformat(today) if today else None, say=say)
+
+
+def publish_marts(run_id: str | None = None, say=print) -> None:
+    from expectations.gate import BUILD_SCHEMA
+    from expectations.publish import mark_published, publish
+    from sendwh.warehouse import connect
+
+    with connect() as conn:
+        done = publish(conn, BUILD_SCHEMA, expected=expected_marts())
+        if run_id:
+            mark_published(conn, run_id)
+    say(f"published {done.relations} marts ({done.grants_copied} grants carried over)")
+
+
+def expected_marts() -> set[str]:
+    """The marts the dbt project defines (a partial build must not publish fewer)."""
+    import json
+
+    manifest = json.loads(ensure_manifest().read_text())
+    return {node.get("alias") or node["name"] for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
+            and node["config"].get("enabled", True)}
+
+
+def manifest_path() -> Path:
+    return Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT / "target") / "manifest.json"
 
 
 def ensure_manifest() -> Path:
     """dbt's manifest, which the DAG renders its dbt task group from (no database needed)."""
+    manifest = manifest_path()
     newest = max(p.stat().st_mtime for p in DBT_PROJECT.rglob("*")
                  if p.suffix in (".sql", ".yml", ".csv") and "target" not in p.parts)
-    if not MANIFEST.exists() or MANIFEST.stat().st_mtime < newest:
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
         env = {**os.environ, "SENDWH_DB_HOST": "unused", "SENDWH_DB_USER": "unused",
                "SENDWH_DB_NAME": "unused", "DBT_PROFILES_DIR": str(DBT_PROJECT),
                "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
         subprocess.run([dbt_executable(), "parse", "--quiet"], cwd=DBT_PROJECT, env=env, check=True)
-    return MANIFEST
+    return manifest
 
 
 def dbt_wrapper() -> None:  # pragma: no cover - exercised through Cosmos in the DAG tests

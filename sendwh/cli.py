@@ -20,6 +20,9 @@ app.add_typer(db_app, name="db")
 from sen2.cli import app as sen2_app  # noqa: E402 (imports only typer)
 
 app.add_typer(sen2_app, name="sen2")
+from forecast.cli import app as forecast_app  # noqa: E402 (imports only typer and rich)
+
+app.add_typer(forecast_app, name="forecast")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -125,7 +128,9 @@ def build(
     today: Optional[str] = typer.Option(None, help="'today' for the open-cases worklist (YYYY-MM-DD)"),
     select: Optional[str] = typer.Option(None, help="dbt selection, e.g. 'marts'"),
 ) -> None:
-    """Run dbt build (seeds, models and their tests) against the warehouse."""
+    """Write, audit, publish: dbt builds the marts into a build schema, the quality gates
+    check sources and marts, and the marts are published only when nothing blocks
+    (exit 1 otherwise, with the marts left as they were)."""
     from sendwh.build import build as run_build
     from sendwh.settings import get_settings
 

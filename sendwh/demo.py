@@ -45,9 +45,12 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
     setup()
     with connect() as conn:
         last_batch = conn.execute("select coalesce(max(batch_id), 0) from audit.batches").fetchone()[0]
+        dag_started_at = conn.execute("select now()").fetchone()[0]
     started = time.perf_counter()
     console.print("  ingest_source runs once per borough and source kind; then the dbt_build task "
-                  "group runs `dbt build` model by model (a few minutes on 2 cores)")
+                  "group runs `dbt build` model by model into the build schema (a few minutes "
+                  "on 2 cores); quality_gates checks it; publish_marts swaps it into `marts`; "
+                  "forecast_demand fits the demand model")
     from sendwh.airflow_run import run_dag
 
     run = run_dag("send_warehouse", "send_warehouse.py",
@@ -58,12 +61,56 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
 
     console.rule("3. what landed")
     _print_landed(console, last_batch)
+    console.rule("4. quality gates (write, audit, publish)")
+    gates = _print_gates(console, dag_started_at, settings.outputs_dir)
     if not state.endswith("success"):
+        if gates == "blocked":
+            console.print("[red]the gates blocked publishing:[/red] the marts are exactly as the "
+                          "last clean run left them; the failures are in audit.dq_scorecard")
+        else:
+            console.print("[red]the DAG run failed[/red] before publishing (see the task log above)")
         return 1
-    console.rule("4. the marts (schema marts)")
+    console.rule("5. the marts (schema marts)")
     _print_marts(console)
-    console.rule("5. SEN2 returns for 2026, generated from the warehouse and validated")
+    console.rule("6. finance: savings delivery and invest-to-save payback")
+    _print_lines(console, "sendwh.finance_report", "finance_summary_lines")
+    console.rule("7. demand forecast: EHC plans next three Januaries (p50, 80% interval)")
+    _print_lines(console, "forecast.report", "tri_borough_summary_lines")
+    console.rule("8. SEN2 returns for 2026, generated from the warehouse and validated")
     return _sen2_returns(console, settings.outputs_dir / "sen2" / "2026")
+
+
+def _print_gates(console: Console, since, outputs: Path) -> str | None:
+    """The gate run of this DAG run: its summary, and where its Data Docs are."""
+    from expectations.history import latest_run, summary_lines
+    from sendwh.warehouse import connect
+
+    with connect() as conn:
+        run = latest_run(conn, since)
+        if run is None:
+            console.print("  the gates did not run (the DAG failed before them)")
+            return None
+        run_id, status, _blocking, _warnings, published, docs = run
+        colour = {"passed": "green", "warned": "yellow"}.get(status, "red")
+        lines = summary_lines(conn, run_id)
+    console.print(f"  [{colour}]{lines[0]}[/{colour}]")
+    for line in lines[1:21]:
+        console.print(f"  {line}", highlight=False)
+    if len(lines) > 21:
+        console.print(f"    ... and {len(lines) - 21} more failing checks (audit.dq_scorecard)")
+    console.print(f"  published: {'yes' if published else 'no'}; history: audit.dq_scorecard; "
+                  f"Data Docs: {outputs / docs if docs else '-'}")
+    return status
+
+
+def _print_lines(console: Console, module: str, function: str) -> None:
+    from importlib import import_module
+
+    from sendwh.warehouse import connect
+
+    with connect() as conn:
+        for line in getattr(import_module(module), function)(conn):
+            console.print(f"  {line}", highlight=False)
 
 
 def _sen2_returns(console: Console, out: Path) -> int:

@@ -23,7 +23,13 @@ def test_dag_folder_imports_without_errors():
     assert dag.task_dict["ingest_source"].retries >= 2
 
 
-def test_ingest_run_loads_every_borough_and_quarantines_a_bad_file_without_failing(files, db):
+def test_a_refused_file_holds_publishing_back_until_a_good_one_replaces_it(files, db):
+    """Run 1: one ledger file is refused; every other load and every dbt model succeed, but
+    the quality gates block publishing (its data would be missing) and the run fails naming
+    the borough, source, check and file. Run 2: the corrected file arrives; the run loads it,
+    passes the gates, publishes the marts and forecasts."""
+    from tests import source_files as sf
+
     files.hf_case_dir()
     files.wcc_extract()
     files.kc_workbook()
@@ -31,19 +37,16 @@ def test_ingest_run_loads_every_borough_and_quarantines_a_bad_file_without_faili
     files.hf_ledger()
     bad = files.hf_ledger("Year,Period\n", "HF_ledger_2020-21_P01.csv")
     dfe = files.dfe_csv()
-    run = run_dag("send_warehouse", "send_warehouse.py",
-                  {"source_dir": str(files.root), "dfe_dir": str(dfe.parent.parent),
-                   "today": "2026-11-30"})
-    assert str(run.state).endswith("success")
-    # the Cosmos task group built every mart from what landed (dbt build per model)
-    timeliness = db.execute("select borough, calendar_year, requests_received_in_year, plans_issued_den "
-                            "from marts.ehc_timeliness where borough = 'HF' and calendar_year = 2023").fetchall()
-    assert timeliness == [("HF", 2023, 2, 1)]
-    [(open_hf,)] = db.execute("select count(*) from marts.ehc_open_cases where borough = 'HF'").fetchone(),
-    assert open_hf == 1  # R003, awaiting a decision
-    tasks = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    params = {"source_dir": str(files.root), "dfe_dir": str(dfe.parent.parent), "today": "2026-11-30"}
+    published_before = _marts_fingerprint(db)
+    run = run_dag("send_warehouse", "send_warehouse.py", params)
+    tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert str(run.state).endswith("failed")
+    assert tasks["quality_gates"].endswith("failed")
+    assert not tasks["publish_marts"].endswith("success")
+    assert all(state.endswith("success") for t, state in tasks.items()
+               if t.startswith("dbt_build.") or t in ("ingest_source", "report_loads"))
     assert any(t.startswith("dbt_build.") for t in tasks)
-    assert all(str(state).endswith("success") for t, state in tasks.items() if t.startswith("dbt_build."))
     landed = dict(((k, b), n) for k, b, n in db.execute(
         "select source_kind, coalesce(borough, '-'), count(*) from audit.current_batches group by 1, 2"))
     assert landed == {("case", "HF"): 5, ("case", "KC"): 1, ("case", "WCC"): 1, ("sen2", "HF"): 1,
@@ -51,3 +54,37 @@ def test_ingest_run_loads_every_borough_and_quarantines_a_bad_file_without_faili
     quarantined = db.execute("select file_name, error_field from audit.quarantine").fetchall()
     assert quarantined == [(bad.name, "Cost Centre")]
     assert db.execute("select count(*) from raw.case_requests").fetchone()[0] == 4 + 1 + 1
+    blocking = db.execute(
+        'select borough, source, "check" from audit.dq_scorecard where not passed '
+        "and severity = 'block' and run_id = (select run_id from audit.dq_runs "
+        "order by started_at desc limit 1)").fetchall()
+    assert blocking == [("HF", "ledger", "no_refused_files")]
+    # built, but not published: marts is exactly as before the run
+    assert _marts_fingerprint(db) == published_before
+    assert db.execute("select requests_received_in_year, plans_issued_den from marts_build.ehc_timeliness "
+                      "where borough = 'HF' and calendar_year = 2023").fetchall() == [(2, 1)]
+
+    files.hf_ledger(sf.LEDGER_HF.replace("2017/18", "2020/21"), bad.name)
+    run = run_dag("send_warehouse", "send_warehouse.py", params)
+    tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert str(run.state).endswith("success"), tasks
+    assert tasks["publish_marts"].endswith("success") and tasks["forecast_demand"].endswith("success")
+    # the Cosmos task group built every mart from what landed (dbt build per model), published
+    timeliness = db.execute("select borough, calendar_year, requests_received_in_year, plans_issued_den "
+                            "from marts.ehc_timeliness where borough = 'HF' and calendar_year = 2023").fetchall()
+    assert timeliness == [("HF", 2023, 2, 1)]
+    [(open_hf,)] = db.execute("select count(*) from marts.ehc_open_cases where borough = 'HF'").fetchone(),
+    assert open_hf == 1  # R003, awaiting a decision
+    assert db.execute("select status, published from audit.dq_runs order by started_at desc limit 1"
+                      ).fetchone() in (("passed", True), ("warned", True))
+
+
+def _marts_fingerprint(db) -> list[tuple]:
+    """Every relation in marts with the md5 of its contents."""
+    from psycopg import sql
+
+    names = [r[0] for r in db.execute("select table_name from information_schema.tables "
+                                      "where table_schema = 'marts' order by 1")]
+    return [(name, db.execute(sql.SQL("select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) "
+                                      "from {} t").format(sql.Identifier("marts", name))).fetchone()[0])
+            for name in names]

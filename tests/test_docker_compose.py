@@ -24,9 +24,8 @@ AIRFLOW_SERVICES = {
     "airflow-triggerer",
 }
 LONG_RUNNING = AIRFLOW_SERVICES - {"airflow-init"}
-# Host paths that may legitimately be missing from a checkout: forecast/ is added by
-# later work (Docker creates an empty folder until then); outputs/ is git-ignored run output.
-MAY_BE_ABSENT = {"forecast", "outputs"}
+# Host paths that may legitimately be missing from a checkout: outputs/ is git-ignored run output.
+MAY_BE_ABSENT = {"outputs"}
 
 # ${VAR}, ${VAR:-default}, ${VAR:?message}, $VAR; but not the $$ escape.
 VAR_RE = re.compile(r"(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)[^}]*\}|([A-Za-z_][A-Za-z0-9_]*))")

@@ -142,6 +142,34 @@ def test_a_corrected_file_supersedes_the_old_batch_which_stays_recorded(files, d
     assert current == "253500.50"
 
 
+def test_offering_the_earlier_file_again_makes_it_current_again(files, db):
+    """The latest file offered wins, even when it is one loaded before (no rows reloaded)."""
+    name = "HF_ledger_2019-20_P04.csv"
+    original = sf.LEDGER_HF.replace("2017/18", "2019/20").replace(",1,", ",4,")
+    [old] = ingest("ledger", [files.hf_ledger(original, name)], "HF")
+    [new] = ingest("ledger", [files.hf_ledger(original.replace("125000.50", "1.00"), name)], "HF")
+    rows = db.execute("select count(*) from raw.ledger_lines").fetchone()[0]
+    [again] = ingest("ledger", [files.hf_ledger(original, name)], "HF")
+    assert (again.status, again.batch_id, again.superseded) == ("already_loaded", old.batch_id,
+                                                                [new.batch_id])
+    statuses = dict(db.execute("select batch_id, status from audit.batches where batch_id in (%s, %s)",
+                               (old.batch_id, new.batch_id)).fetchall())
+    assert statuses == {old.batch_id: "loaded", new.batch_id: "superseded"}
+    assert db.execute("select count(*) from raw.ledger_lines").fetchone()[0] == rows
+
+
+def test_a_refused_file_is_marked_replaced_by_the_good_file_that_follows(files, db):
+    """The quality gates block while a refused file has no good stand-in."""
+    name = "HF_ledger_2019-20_P05.csv"
+    good = sf.LEDGER_HF.replace("2017/18", "2019/20").replace(",1,", ",5,")
+    [refused] = ingest("ledger", [files.hf_ledger(good.replace("125000.50", "lots"), name)], "HF")
+    assert refused.status == "rejected"
+    replaced_by = "select superseded_by from audit.batches where batch_id = %s"
+    assert db.execute(replaced_by, (refused.batch_id,)).fetchone()[0] is None
+    [loaded] = ingest("ledger", [files.hf_ledger(good, name)], "HF")
+    assert db.execute(replaced_by, (refused.batch_id,)).fetchone()[0] == loaded.batch_id
+
+
 def test_raw_columns_the_readers_fill_exist_in_the_tables(db):
     from extract.entities import ALL_TABLES
 

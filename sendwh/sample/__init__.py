@@ -78,8 +78,12 @@ def _summary(data: BoroughData) -> dict:
 
 def generate(out: Path, seed: int = 1, scale: int = 1, defects: float = 0.0,
              as_of: date = date(2026, 11, 30),
-             progress: Callable[[str], None] | None = None) -> dict:
-    """Write the sample data set under `out` and return its manifest (also manifest.json)."""
+             progress: Callable[[str], None] | None = None,
+             defect_kinds: tuple[str, ...] | None = None) -> dict:
+    """Write the sample data set under `out` and return its manifest (also manifest.json).
+
+    defect_kinds: inject only these kinds of defect (defects.KINDS, 'implausible_amount');
+    None injects every kind."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if not 0.0 <= float(defects) <= 1.0:
@@ -105,7 +109,7 @@ def generate(out: Path, seed: int = 1, scale: int = 1, defects: float = 0.0,
         def injector(rel_path: str, _spec=spec) -> Injector:
             file_no[0] += 1
             rng = np.random.default_rng([int(seed), 104729, _spec.index, file_no[0]])
-            return Injector(defects, rng, defect_list, rel_path, other_la)
+            return Injector(defects, rng, defect_list, rel_path, other_la, defect_kinds)
 
         case_dir = out / spec.code / "case"
         case_dir.mkdir(parents=True, exist_ok=True)
@@ -124,7 +128,8 @@ def generate(out: Path, seed: int = 1, scale: int = 1, defects: float = 0.0,
         ledger_dir = out / spec.code / "ledger"
         ledger_dir.mkdir(parents=True, exist_ok=True)
         say(f"{spec.code}: writing ledgers")
-        write_ledgers(data, layout, ledger_dir, Path(spec.code) / "ledger", seed, defects,
+        ledger_defects = defects if defect_kinds is None or "implausible_amount" in defect_kinds else 0.0
+        write_ledgers(data, layout, ledger_dir, Path(spec.code) / "ledger", seed, ledger_defects,
                       defect_list, files)
         summary[spec.code] = _summary(data)
     manifest = {

@@ -29,7 +29,8 @@ class Injector:
     """Draws defects for rows of one file and records them."""
 
     def __init__(self, rate: float, rng: np.random.Generator, records: list, file: str,
-                 other_la: str):
+                 other_la: str, only: tuple[str, ...] | None = None):
+        self.only = only            # draw only these kinds (None: all)
         self.rate = float(rate)
         self.rng = rng
         self.records = records
@@ -37,6 +38,8 @@ class Injector:
         self.other_la = other_la
 
     def draw(self, kinds: list[str]) -> str | None:
+        if self.only is not None:
+            kinds = [k for k in kinds if k in self.only]
         if self.rate <= 0 or not kinds or self.rng.random() >= self.rate:
             return None
         return kinds[int(self.rng.integers(len(kinds)))]

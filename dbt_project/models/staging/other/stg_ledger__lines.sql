@@ -1,3 +1,7 @@
+-- Ledger lines of the current (loaded, not superseded) monthly batches. Amounts keep the
+-- ledger's sign: spend positive, income and credit notes negative. Lines posted to a
+-- statistical subjective (seeds/finance/statistical_subjectives.csv) carry a count of
+-- activity, not money: their value is in `activity_units` and `amount_gbp` is null.
 with
 
 source as (
@@ -7,6 +11,10 @@ source as (
 batches as (
     select * from {{ ref('stg_audit__current_batches') }}
     where source_kind = 'ledger'
+),
+
+statistical_subjectives as (
+    select * from {{ ref('statistical_subjectives') }}
 ),
 
 renamed as (
@@ -20,9 +28,13 @@ renamed as (
         source.cost_centre,
         source.subjective,
         source.value_type,
-        source.amount_gbp
+        statistical_subjectives.subjective is not null as is_statistical,
+        case when statistical_subjectives.subjective is null then source.amount_gbp end as amount_gbp,
+        case when statistical_subjectives.subjective is not null then source.amount_gbp end
+            as activity_units
     from source
     inner join batches using (batch_id)
+    left join statistical_subjectives on statistical_subjectives.subjective = source.subjective
 ),
 
 final as (

@@ -1,0 +1,124 @@
+-- Investment and savings by investment line (and ALL) and fiscal year, planned and actual,
+-- with the discount factor at var finance.discount_rate from the plan's first year.
+-- Planned: int_business_case_flows. Actual investment: ledger actuals on cost centres
+-- mapped to an investment line (every borough). Actual savings: achieved to the latest
+-- period loaded of each year (int_savings_measured, all lines); null for years not reached.
+{%- set finance = var('finance') %}
+with
+
+plan as (
+    select * from {{ ref('int_business_case_flows') }}
+),
+
+lines as (
+    select * from {{ ref('int_ledger_lines_mapped') }}
+    where invest_line is not null
+        and value_type = 'actual'
+),
+
+measured as (
+    select * from {{ ref('int_savings_measured') }}
+),
+
+periods as (
+    select * from {{ ref('int_ledger_periods') }}
+    where borough = 'ALL'
+),
+
+first_year as (
+    select min(fiscal_year_start) as fiscal_year_start from plan
+),
+
+years as (
+    select distinct fiscal_year_start, year_index, savings_year from plan
+    union
+    -- ledger years after the appraisal period
+    select
+        periods.fiscal_year_start,
+        periods.fiscal_year_start - first_year.fiscal_year_start,
+        periods.fiscal_year_start - (select min(fiscal_year_start) from plan where savings_year = 1) + 1
+    from periods
+    cross join first_year
+    where periods.fiscal_year_start > (select max(fiscal_year_start) from plan)
+),
+
+invest_lines as (
+    select distinct line from plan where flow = 'investment'
+    union
+    select distinct invest_line from lines
+),
+
+planned_investment as (
+    select line, fiscal_year_start, sum(planned_gbp) as planned_gbp
+    from plan
+    where flow = 'investment'
+    group by 1, 2
+),
+
+actual_investment as (
+    select invest_line as line, fiscal_year_start, sum(amount_gbp) as actual_gbp
+    from lines
+    group by 1, 2
+),
+
+planned_savings as (
+    select fiscal_year_start, sum(planned_gbp) as planned_gbp
+    from plan
+    where flow = 'savings'
+    group by 1
+),
+
+actual_savings as (
+    select
+        measured.fiscal_year_start,
+        max(periods.latest_period) as periods_loaded,
+        sum(measured.achieved_to_date_gbp) as actual_gbp
+    from measured
+    inner join periods
+        on periods.fiscal_year_start = measured.fiscal_year_start
+        and periods.latest_period = measured.period
+    group by 1
+),
+
+by_line as (
+    select
+        invest_lines.line,
+        years.fiscal_year_start,
+        years.year_index,
+        years.savings_year,
+        coalesce(planned_investment.planned_gbp, 0) as planned_investment_gbp,
+        coalesce(actual_investment.actual_gbp, 0) as actual_investment_gbp,
+        null::numeric as planned_savings_gbp,
+        null::numeric as actual_savings_gbp
+    from invest_lines
+    cross join years
+    left join planned_investment using (line, fiscal_year_start)
+    left join actual_investment using (line, fiscal_year_start)
+),
+
+programme as (
+    select
+        'ALL' as line,
+        by_line.fiscal_year_start,
+        by_line.year_index,
+        by_line.savings_year,
+        sum(by_line.planned_investment_gbp) as planned_investment_gbp,
+        sum(by_line.actual_investment_gbp) as actual_investment_gbp,
+        coalesce(max(planned_savings.planned_gbp), 0) as planned_savings_gbp,
+        max(actual_savings.actual_gbp) as actual_savings_gbp
+    from by_line
+    left join planned_savings using (fiscal_year_start)
+    left join actual_savings using (fiscal_year_start)
+    group by 1, 2, 3, 4
+),
+
+final as (
+    select
+        flows.*,
+        periods.latest_period as periods_loaded,
+        1 / power(1 + {{ finance['discount_rate'] }}, flows.year_index) as discount_factor
+    from (select * from by_line union all select * from programme) as flows
+    left join periods using (fiscal_year_start)
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Data-quality gates (Great Expectations), write-audit-publish, and the gates history."""

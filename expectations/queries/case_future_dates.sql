@@ -1,0 +1,33 @@
+-- Every date in the borough's latest case extract, as days after the run date.
+with
+
+dated as (
+    select batch_id, source_row, 'birth_date' as field, birth_on as value
+    from staging.stg_case__persons where borough = {borough}
+    union all
+    select batch_id, source_row, 'received_date', received_on
+    from staging.stg_case__requests where borough = {borough}
+    union all
+    select batch_id, source_row, 'request_outcome_date', request_outcome_on
+    from staging.stg_case__requests where borough = {borough}
+    union all
+    select batch_id, source_row, 'assessment_outcome_date', assessment_outcome_on
+    from staging.stg_case__assessments where borough = {borough}
+    union all
+    select batch_id, source_row, 'plan_start_date', start_on
+    from staging.stg_case__plans where borough = {borough}
+    union all
+    select batch_id, source_row, 'cease_date', cease_on
+    from staging.stg_case__ceased_plans where borough = {borough}
+    union all
+    select batch_id, source_row, 'placement_entry_date', entry_on
+    from staging.stg_case__placements where borough = {borough}
+),
+
+final as (
+    select batch_id, source_row, field, value - {run_date}::date as days_after_run_date
+    from dated
+    where value is not null
+)
+
+select * from final

@@ -1,0 +1,38 @@
+-- Every percentage in the marts about to be published, for one borough.
+with
+
+timeliness as (
+    select 'ehc_timeliness ' || calendar_year as figure, measure, value
+    from {marts}.ehc_timeliness
+    cross join lateral (values
+        ('request_outcome_six_weeks_pc', request_outcome_six_weeks_pc),
+        ('pc_plans_issued_within_20_weeks', pc_plans_issued_within_20_weeks),
+        ('PC_plans_issued_20_weeks_ex', "PC_plans_issued_20_weeks_ex")
+    ) as measures (measure, value)
+    where borough = {borough}
+),
+
+monthly as (
+    select 'ehc_timeliness_monthly ' || month_start, measure, value
+    from {marts}.ehc_timeliness_monthly
+    cross join lateral (values
+        ('request_outcome_six_weeks_pc', request_outcome_six_weeks_pc),
+        ('pc_plans_issued_within_20_weeks', pc_plans_issued_within_20_weeks),
+        ('PC_plans_issued_20_weeks_ex', "PC_plans_issued_20_weeks_ex")
+    ) as measures (measure, value)
+    where borough = {borough}
+),
+
+transfers as (
+    select 'statement_transfers ' || month_start, 'pc_within_18_weeks', pc_within_18_weeks
+    from {marts}.statement_transfers
+    where borough = {borough}
+),
+
+final as (
+    select figure || ' ' || measure as figure, value as percentage
+    from (select * from timeliness union all select * from monthly union all select * from transfers) as all_percentages
+    where value is not null
+)
+
+select * from final

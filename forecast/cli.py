@@ -1,0 +1,157 @@
+"""`sendwh forecast ...`: exit 0 success, 1 a finding (the model misses its targets), 2 usage.
+Imports here stay light; the model's libraries load inside the commands."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Demand forecasts of EHC plans, with their backtest.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)   # messages stay on one line (greppable)
+
+
+def _usage(message: str) -> None:
+    err_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+def _load(dfe_dir: Path):
+    from forecast.published import DfeDataError, load_published
+
+    try:
+        return load_published(dfe_dir)
+    except DfeDataError as error:
+        _usage(str(error))
+
+
+def _dfe_dir(value: Optional[Path]) -> Optional[Path]:
+    if value is not None:
+        return value
+    from sendwh.settings import get_settings
+
+    return get_settings().dfe_dir
+
+
+@app.command("published")
+def published(dfe_dir: Path = typer.Option(..., "--dfe-dir", help="DfE's EHC plan statistics folder."),
+              origin: str = typer.Option(..., help="Last January to fit on, as DfE writes it (202324)."),
+              horizon: int = typer.Option(3, min=1, max=10, help="Januaries ahead."),
+              out: Path = typer.Option(..., "--out", help="CSV to write.")) -> None:
+    """Forecast every council with a published series from DfE's data up to ORIGIN."""
+    from forecast.councils import forecast_published, write_csv
+    from forecast.published import DfeDataError, january_year
+
+    try:
+        origin_year = january_year(origin)
+    except DfeDataError as error:
+        _usage(str(error))
+    if len(str(origin).strip()) != 6:
+        _usage(f"--origin {origin!r}: give the academic-year code DfE writes, e.g. 202324")
+    series = _load(dfe_dir)
+    if origin_year not in set(int(y) for y in series.years):
+        _usage(f"--origin {origin}: DfE's files in {dfe_dir} hold January "
+               f"{int(series.years.min())}-{int(series.years.max())} only")
+    if not out.parent.exists():
+        _usage(f"--out {out}: folder {out.parent} does not exist")
+    with console.status("fitting and simulating every council"):
+        rows = forecast_published(series, origin_year, horizon)
+    write_csv(rows, out)
+    councils = len({r["new_la_code"] for r in rows})
+    console.print(f"wrote {len(rows)} rows ({councils} councils x {horizon} years) to {out}")
+
+
+@app.command("backtest")
+def backtest(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="DfE's EHC plan statistics folder "
+                                                    "(default: settings' SENDWH_DFE_DIR)."),
+             write: bool = typer.Option(True, help="Write the metrics to forecast.backtest.")) -> None:
+    """Rolling-origin backtest on every council's published caseload, against two baselines."""
+    import time
+
+    from rich.progress import Progress
+
+    from forecast.backtest import beats_baselines, default_origins, run_backtest
+    from forecast.report import backtest_table
+
+    folder = _dfe_dir(dfe_dir)
+    if folder is None:
+        _usage("no DfE folder: give --dfe-dir")
+    series = _load(folder)
+    origins = default_origins(series)
+    if not origins:
+        _usage(f"{folder}: too few published years for a backtest")
+    started = time.perf_counter()
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("origins", total=len(origins))
+        if write:
+            from forecast import run_published_backtest
+            from sendwh.warehouse import connect
+
+            with connect() as conn:
+                result = run_published_backtest(conn, folder, progress=lambda _: progress.advance(task))
+            metrics, councils = result["metrics"], result["councils"]
+        else:
+            result = run_backtest(series, origins, progress=lambda _: progress.advance(task))
+            metrics, councils = result.metrics, result.councils
+    console.print(backtest_table(metrics, f"Backtest: {councils} councils, origins January "
+                                          f"{origins[0]}-{origins[-1]}, horizons 1-3 "
+                                          f"({time.perf_counter() - started:.1f} s)"))
+    passed, findings = beats_baselines(metrics)
+    for finding in findings:
+        err_console.print(f"[yellow]finding:[/yellow] {finding}")
+    if not passed:
+        raise typer.Exit(1)
+
+
+@app.command("run")
+def run(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="Also backtest on DfE's published files."),
+        today: Optional[str] = typer.Option(None, help="YYYY-MM-DD: forecast from the last census up to this date."),
+        joiner_multiplier: float = typer.Option(1.0, min=0.0, help="Scenario: new plans x this."),
+        independent_to_special: float = typer.Option(
+            0.0, min=0.0, max=1.0, help="Scenario: this share of new independent/non-maintained "
+                                        "placements made in maintained special schools instead.")) -> None:
+    """Fit each borough in the warehouse and write the forecast tables (the baseline, and a
+    scenario beside it when a lever is moved)."""
+    from forecast import run_forecast
+    from forecast.model import Scenario
+    from forecast.published import DfeDataError
+    from forecast.report import backtest_table, tri_borough_summary_lines
+    from sendwh.warehouse import connect
+
+    if dfe_dir is not None and not dfe_dir.is_dir():
+        _usage(f"--dfe-dir {dfe_dir} is not a folder")
+    if today:
+        try:
+            from datetime import date
+
+            date.fromisoformat(today)
+        except ValueError:
+            _usage(f"--today {today!r}: expected YYYY-MM-DD")
+    scenarios = []
+    if joiner_multiplier != 1.0 or independent_to_special:
+        scenarios.append(Scenario(joiner_multiplier=joiner_multiplier,
+                                  independent_to_special=independent_to_special,
+                                  name=f"joiners_x{joiner_multiplier:g}_ind_to_special_{independent_to_special:g}"))
+    try:
+        with console.status("forecasting the boroughs in the warehouse"):
+            summary = run_forecast(dfe_dir=dfe_dir, today=today, scenarios=scenarios)
+    except DfeDataError as error:
+        _usage(str(error))
+    with connect() as conn:
+        for line in tri_borough_summary_lines(conn):
+            console.print(line)
+        for scenario in scenarios:
+            for line in tri_borough_summary_lines(conn, scenario=scenario.name)[:4]:
+                console.print(line)
+    for note in summary.notes:
+        console.print(f"[dim]{note}[/dim]")
+    if dfe_dir is not None and not summary.backtest:
+        _usage(f"--dfe-dir {dfe_dir}: no caseload files to backtest on")
+    if summary.backtest:
+        console.print(backtest_table(summary.backtest, "Backtest on DfE's published caseloads"))
+        for finding in summary.backtest_findings:
+            err_console.print(f"[yellow]finding:[/yellow] {finding}")
+        if not summary.backtest_passed:
+            raise typer.Exit(1)

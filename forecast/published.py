@@ -1,0 +1,225 @@
+"""DfE's published EHC plan caseload series, read in place from a DfE folder.
+
+Two releases are combined into one January series per council (keyed by the three-digit
+old LA code, which survives most boundary renamings):
+
+- `release-2022/sen2_age_caseload.csv`: statements + EHC plans (`Total_all`) by DfE age band,
+  January 2010-2022 (DfE writes the calendar year there: '2022' is January 2022);
+- `release-2025/caseload.csv`: EHC plans (`ehcplans`) in January 2019-2024, academic-year
+  codes ('202324' is January 2024), by single year of age for the latest year only.
+
+Where both give a total (2019-2022) they agree exactly. Years with a total but no age
+breakdown (January 2023) get the nearest earlier year's band shares scaled to the total.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BANDS = ("under 5", "5-10", "11-15", "16-19", "20-25")
+# single years of age in each DfE band (the cohort model ages counts between bands)
+BAND_AGES = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 25))
+_OLD_BANDS = {"Under 5": 0, "Age 5 to 10": 1, "Age 11 to 15": 2, "Age 16 to 19": 3, "Age 20 to 25": 4}
+MISSING = {"x", "z", "c", "", "u", "low"}
+
+
+class DfeDataError(ValueError):
+    """The folder is not a DfE EHC plan statistics folder, or a code is not DfE's."""
+
+
+def academic_code(january_year: int) -> str:
+    """January 2025 -> '202425' (DfE's academic-year code for that census)."""
+    return f"{january_year - 1}{january_year % 100:02d}"
+
+
+def january_year(code: str | int) -> int:
+    """'202324' -> 2024; a four-digit calendar year is taken as that January."""
+    text = str(code).strip()
+    if re.fullmatch(r"\d{6}", text):
+        first, second = int(text[:4]), int(text[4:])
+        if (first + 1) % 100 != second:
+            raise DfeDataError(f"{text!r} is not an academic-year code: expected e.g. 202324 "
+                               f"(the second year follows the first)")
+        return first + 1
+    if re.fullmatch(r"\d{4}", text):
+        return int(text)
+    raise DfeDataError(f"{text!r} is not an academic-year code like 202324")
+
+
+@dataclass
+class PublishedSeries:
+    """January caseloads per council: band_counts[c, t, b] by DfE age band as published
+    (NaN where not published), totals[c, t], for years[t]; `counts` fills the gaps."""
+
+    la_keys: np.ndarray        # old three-digit LA code
+    new_la_codes: np.ndarray   # latest ONS code seen
+    la_names: np.ndarray
+    regions: np.ndarray
+    years: np.ndarray          # January years
+    band_counts: np.ndarray    # [council, year, band], as published
+    totals: np.ndarray         # [council, year]
+
+    @property
+    def band_observed(self) -> np.ndarray:
+        return np.isfinite(self.band_counts).all(axis=2)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """[c, t, b] with years that have a total but no bands filled in: band shares
+        interpolated between the nearest published years on either side, else carried
+        from the nearest one (only data up to the series' last year are used)."""
+        if getattr(self, "_filled", None) is None:
+            self._filled = fill_bands(self.band_counts, self.totals)
+        return self._filled
+
+    def upto(self, last_year: int) -> "PublishedSeries":
+        keep = self.years <= last_year
+        return PublishedSeries(self.la_keys, self.new_la_codes, self.la_names, self.regions,
+                               self.years[keep], self.band_counts[:, keep], self.totals[:, keep])
+
+    def select(self, mask: np.ndarray) -> "PublishedSeries":
+        return PublishedSeries(self.la_keys[mask], self.new_la_codes[mask], self.la_names[mask],
+                               self.regions[mask], self.years, self.band_counts[mask],
+                               self.totals[mask])
+
+    def total_at(self, year: int) -> np.ndarray:
+        idx = np.flatnonzero(self.years == year)
+        return self.totals[:, idx[0]] if idx.size else np.full(len(self.la_keys), np.nan)
+
+
+TYPICAL_SHARES = np.array([0.04, 0.33, 0.30, 0.20, 0.13])  # England, January 2022
+
+
+def fill_bands(band_counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    counts = band_counts.copy()
+    observed = np.isfinite(counts).all(axis=2)
+    n_c, n_t, _ = counts.shape
+    for c in range(n_c):
+        seen = np.flatnonzero(observed[c])
+        for t in range(n_t):
+            if observed[c, t] or not np.isfinite(totals[c, t]):
+                continue
+            before, after = seen[seen < t], seen[seen > t]
+            if before.size and after.size:
+                lo, hi = before[-1], after[0]
+                w = (t - lo) / (hi - lo)
+                share = ((1 - w) * counts[c, lo] / counts[c, lo].sum()
+                         + w * counts[c, hi] / counts[c, hi].sum())
+            elif before.size or after.size:
+                donor = before[-1] if before.size else after[0]
+                share = counts[c, donor] / max(counts[c, donor].sum(), 1.0)
+            else:
+                share = TYPICAL_SHARES
+            counts[c, t] = totals[c, t] * share
+    return counts
+
+
+def _files(dfe_dir: Path) -> tuple[Path, Path | None]:
+    dfe_dir = Path(dfe_dir)
+    if not dfe_dir.is_dir():
+        raise DfeDataError(f"{dfe_dir} is not a folder (expected DfE's EHC plan statistics, "
+                           f"with release-YYYY sub-folders)")
+    new = sorted(dfe_dir.glob("release-*/caseload.csv"))
+    old = sorted(dfe_dir.glob("release-*/sen2_age_caseload.csv"))
+    if not new and not old:
+        raise DfeDataError(f"{dfe_dir} holds no release-*/caseload.csv or "
+                           f"release-*/sen2_age_caseload.csv")
+    return (new[-1] if new else None), (old[-1] if old else None)
+
+
+def _number(series):
+    import pandas as pd
+
+    text = series.astype("string").str.strip().str.replace(",", "", regex=False)
+    values = pd.to_numeric(text.where(~text.str.lower().isin(MISSING)), errors="coerce")
+    return pd.Series(values.to_numpy(dtype=float, na_value=np.nan), index=series.index)
+
+
+def _band_of_age(label: str) -> int | None:
+    text = label.strip().lower()
+    if text in ("under 3", "age 2 and under"):
+        return 0
+    match = re.fullmatch(r"age (\d+)", text)
+    if not match:
+        return None
+    age = int(match.group(1))
+    for band, (low, high) in enumerate(BAND_AGES):
+        if low <= age <= high:
+            return band
+    return None
+
+
+def load_published(dfe_dir: Path | str) -> PublishedSeries:
+    """Every local authority's January series from a DfE folder (see module docstring)."""
+    import pandas as pd
+
+    new_file, old_file = _files(Path(dfe_dir))
+    totals: dict[tuple[str, int], float] = {}
+    bands: dict[tuple[str, int], np.ndarray] = {}
+    names: dict[str, tuple[int, str, str, str]] = {}
+
+    def remember(frame):
+        for row in frame[["old_la_code", "new_la_code", "la_name", "region_name", "year"]].itertuples(index=False):
+            seen = names.get(row.old_la_code)
+            if seen is None or row.year >= seen[0]:
+                names[row.old_la_code] = (row.year, row.new_la_code, row.la_name, row.region_name)
+
+    if old_file is not None:
+        old = pd.read_csv(old_file, dtype=str, keep_default_na=False)
+        _require(old, old_file, ["time_period", "geographic_level", "old_la_code", "characteristic_age", "Total_all"])
+        old = old[old.geographic_level == "Local authority"].copy()
+        old["year"] = old.time_period.map(january_year)
+        old["value"] = _number(old.Total_all)
+        remember(old)
+        for row in old[["old_la_code", "year", "characteristic_age", "value"]].itertuples(index=False):
+            key = (row.old_la_code, row.year)
+            if row.characteristic_age == "Total":
+                totals[key] = row.value
+            elif row.characteristic_age in _OLD_BANDS:
+                bands.setdefault(key, np.full(5, np.nan))[_OLD_BANDS[row.characteristic_age]] = row.value
+    if new_file is not None:
+        new = pd.read_csv(new_file, dtype=str, keep_default_na=False)
+        _require(new, new_file, ["time_period", "geographic_level", "old_la_code", "breakdown_topic", "breakdown", "ehcplans"])
+        new = new[new.geographic_level == "Local authority"].copy()
+        new["year"] = new.time_period.map(january_year)
+        new["value"] = _number(new.ehcplans)
+        remember(new)
+        every = new[new.breakdown_topic == "All EHC plans"]
+        for row in every[["old_la_code", "year", "value"]].itertuples(index=False):
+            totals[(row.old_la_code, row.year)] = row.value
+        ages = new[new.breakdown_topic == "Child or young persons age"].copy()
+        ages["band"] = ages.breakdown.map(_band_of_age)
+        ages = ages.dropna(subset=["band"])
+        summed = ages.groupby(["old_la_code", "year", "band"]).value.sum(min_count=1)
+        for (code, year, band), value in summed.items():
+            bands.setdefault((code, year), np.full(5, np.nan))[int(band)] = value
+
+    keys = sorted({code for code, _ in totals} | {code for code, _ in bands})
+    years = np.array(sorted({year for _, year in totals} | {year for _, year in bands}))
+    count = np.full((len(keys), len(years), 5), np.nan)
+    total = np.full((len(keys), len(years)), np.nan)
+    for c, code in enumerate(keys):
+        for t, year in enumerate(years):
+            tot = totals.get((code, int(year)), np.nan)
+            band = bands.get((code, int(year)))
+            if band is not None:
+                known = np.nansum(band)
+                if np.isfinite(tot) and np.isnan(band).any() and abs(known - tot) < 0.5:
+                    band = np.nan_to_num(band)       # e.g. no 20-25 band before 2015: none
+                if np.isfinite(band).all():
+                    count[c, t] = band
+                    if not np.isfinite(tot):
+                        tot = band.sum()
+            total[c, t] = tot
+    meta = [names[k] for k in keys]
+    return PublishedSeries(np.array(keys), np.array([m[1] for m in meta]), np.array([m[2] for m in meta]),
+                           np.array([m[3] for m in meta]), years, count, total)
+
+
+def _require(frame, path: Path, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DfeDataError(f"{path}: missing column(s) {', '.join(missing)} (not DfE's layout)")

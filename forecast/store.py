@@ -1,0 +1,61 @@
+"""Writing forecast tables: each run replaces the previous run's rows of its kind in one
+transaction, and is recorded in forecast.runs (kept) with its id and timestamps."""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+
+DEMAND_COLUMNS = ("run_id", "borough", "origin_year", "census_year", "age_band", "need_group",
+                  "placement_group", "scenario", "plans_p10", "plans_p50", "plans_p90", "plans_mean")
+BACKTEST_COLUMNS = ("run_id", "model", "horizon_years", "councils", "origins", "forecasts",
+                    "first_origin_year", "last_origin_year", "wape", "bias", "coverage_80")
+
+
+def new_run_id(kind: str) -> str:
+    return f"{kind}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def ensure_schema(conn) -> None:
+    conn.execute(SCHEMA_SQL.read_text())
+
+
+def _record_run(conn, run_id, kind, started_at, origin_year, settings, summary) -> None:
+    conn.execute("insert into forecast.runs (run_id, kind, started_at, finished_at, origin_year, settings, summary) "
+                 "values (%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
+                 (run_id, kind, started_at, datetime.now(timezone.utc), origin_year,
+                  json.dumps(settings, default=str), json.dumps(summary, default=str)))
+
+
+def _copy(conn, table: str, columns: tuple[str, ...], rows: list[dict]) -> None:
+    with conn.cursor().copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+        for row in rows:
+            copy.write_row([row.get(c) for c in columns])
+
+
+def write_demand(conn, rows: list[dict], *, run_id: str, started_at: datetime, origin_year: int | None,
+                 settings: dict, summary: dict) -> None:
+    """Replace the forecast of every borough in `rows` (one transaction)."""
+    boroughs = sorted({r["borough"] for r in rows})
+    with conn.transaction():
+        ensure_schema(conn)
+        _record_run(conn, run_id, "borough", started_at, origin_year, settings, summary)
+        conn.execute("delete from forecast.demand where borough = any(%s)", (boroughs,))
+        _copy(conn, "forecast.demand", DEMAND_COLUMNS, [dict(r, run_id=run_id) for r in rows])
+
+
+def write_backtest(conn, metrics: list[dict], *, run_id: str, started_at: datetime,
+                   settings: dict, summary: dict) -> None:
+    rows = [{"model": m["model"], "horizon_years": m["horizon"], "councils": m["councils"],
+             "origins": m["origins"], "forecasts": m["forecasts"], "first_origin_year": m["first_origin"],
+             "last_origin_year": m["last_origin"], "wape": round(m["wape"], 6), "bias": round(m["bias"], 6),
+             "coverage_80": None if m["coverage_80"] is None else round(m["coverage_80"], 6)}
+            for m in metrics]
+    with conn.transaction():
+        ensure_schema(conn)
+        _record_run(conn, run_id, "backtest", started_at, None, settings, summary)
+        conn.execute("delete from forecast.backtest")
+        _copy(conn, "forecast.backtest", BACKTEST_COLUMNS, [dict(r, run_id=run_id) for r in rows])
