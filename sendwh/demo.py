@@ -95,7 +95,7 @@ def _print_gates(console: Console, since, outputs: Path) -> str | None:
         lines = summary_lines(conn, run_id)
     console.print(f"  [{colour}]{lines[0]}[/{colour}]")
     for line in lines[1:21]:
-        console.print(f"  {line}", highlight=False)
+        console.print(f"  {line}", highlight=False, markup=False)
     if len(lines) > 21:
         console.print(f"    ... and {len(lines) - 21} more failing checks (audit.dq_scorecard)")
     console.print(f"  published: {'yes' if published else 'no'}; history: audit.dq_scorecard; "
@@ -110,7 +110,7 @@ def _print_lines(console: Console, module: str, function: str) -> None:
 
     with connect() as conn:
         for line in getattr(import_module(module), function)(conn):
-            console.print(f"  {line}", highlight=False)
+            console.print(f"  {line}", highlight=False, markup=False)
 
 
 def _sen2_returns(console: Console, out: Path) -> int:

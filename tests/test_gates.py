@@ -168,6 +168,32 @@ def test_defects_block_and_leave_marts_exactly_as_they_were(gated, tmp_path):
         generate_with_reports("HF", 2026, tmp_path / "sen2")
 
 
+def test_a_sudden_drop_in_volume_is_flagged(gated, tmp_path):
+    """A ledger period with 3 lines after periods of over 300 trips volume_change (warn)."""
+    from datetime import date
+
+    from expectations.gate import run_gates
+    from extract.ingest import ingest
+    from sendwh.warehouse import connect
+
+    folder = tmp_path / "HF" / "ledger"
+    folder.mkdir(parents=True)
+    (folder / "HF_ledger_2026-27_P09.csv").write_text(
+        "Year,Period,Cost Centre,Subjective,Value Type,Amount\n"
+        "2026/27,9,H50100,5000,ACT,125000.50\n2026/27,9,H50100,5000,BUD,130000.00\n"
+        "2026/27,9,H50110,5000,ACT,1000.00\n")
+    [loaded] = ingest("ledger", [folder], "HF")
+    assert loaded.status == "loaded", loaded.reason
+    report = run_gates(date(2026, 12, 31))
+    with connect() as conn:
+        [(severity, observed, rows, failing)] = conn.execute(
+            "select severity, observed_value, rows_checked, failing_rows from audit.dq_results "
+            "where run_id = %s and borough = 'HF' and source = 'ledger' "
+            "and check_name = 'volume_change'", (report.run_id,)).fetchall()
+    assert (severity, observed, rows) == ("warn", 1, 1)
+    assert failing == ["HF_ledger_2026-27_P09.csv ledger 2026/27 P09"]
+
+
 def test_no_secret_is_written_to_any_file(gated):
     """After all the runs above: the outputs folder (Great Expectations' project, its Data
     Docs and results) and dbt's target and logs hold neither the password nor the key."""
