@@ -78,10 +78,12 @@ def render_query(conn, check: Check, run_date: date, build_schema: str) -> str:
     """The asset's SQL with its parameters quoted in, wrapped to add `row_ref`: the file name
     and row (or the figure) that identifies a failing row in the summary and Data Docs."""
     text = asset_query(check.asset)
-    values = {"{borough}": sql.Literal(check.borough), "{run_date}": sql.Literal(run_date.isoformat()),
-              "{source_kind}": sql.Literal(check.source), "{marts}": sql.Identifier(build_schema)}
-    for placeholder, value in values.items():
-        text = text.replace(placeholder, value.as_string(conn))
+    parameters = {"{borough}": sql.Literal(check.borough),
+                  "{run_date}": sql.Literal(run_date.isoformat()),
+                  "{source_kind}": sql.Literal(check.source),
+                  "{marts}": sql.Identifier(build_schema)}
+    for marker, value in parameters.items():   # quoted by psycopg, never pasted raw
+        text = text.replace(marker, value.as_string(conn))
     row_id = row_id_columns(check.source, check.asset)
     parts, join = [], ""
     if "batch_id" in row_id:
@@ -144,7 +146,9 @@ def run_gates(run_date: date | None = None, build_schema: str = BUILD_SCHEMA,
         pairs = gate_scope(conn)
         checks = [c for borough, kind in pairs for c in source_checks(config, borough, kind)]
         checks += mart_checks(config, sorted({borough for borough, _ in pairs}))
-        queries = {asset_name(c): render_query(conn, c, run_date, build_schema) for c in checks}
+        one_per_asset = {asset_name(c): c for c in checks}     # checks share their query
+        queries = {name: render_query(conn, c, run_date, build_schema)
+                   for name, c in one_per_asset.items()}
         conn.execute("insert into audit.dq_runs (run_id, run_date, build_schema) values (%s, %s, %s)",
                      (run_id, run_date, build_schema))
     say(f"quality gates: {len(checks)} checks on {len(queries)} queries "
