@@ -158,7 +158,7 @@ def _with_dbname(url: str, dbname: str) -> str:
 
 
 def _refresh_settings() -> None:
-    from sendwh.settings import get_settings
+    from foundation.settings import get_settings
     get_settings.cache_clear()
 
 
@@ -166,7 +166,7 @@ class BenchDatabase:
     """A throw-away database on the warehouse server, named in WAREHOUSE_URL while it lives."""
 
     def __init__(self) -> None:
-        from sendwh.warehouse import is_embedded, warehouse_url
+        from foundation.database import is_embedded, warehouse_url
 
         _refresh_settings()
         self.embedded = is_embedded()
@@ -177,7 +177,7 @@ class BenchDatabase:
 
     def __enter__(self) -> "BenchDatabase":
         import psycopg
-        from sendwh.warehouse import setup
+        from foundation.schema import setup
 
         with psycopg.connect(self.server_url, autocommit=True) as conn:
             conn.execute(f'create database "{self.name}"')
@@ -497,7 +497,7 @@ def run(args: argparse.Namespace) -> dict:
     console = Console(width=None if sys.stdout.isatty() else 150)
     say = console.print
     _refresh_settings()
-    from sendwh.settings import get_settings
+    from foundation.settings import get_settings
 
     dfe_dir = Path(args.dfe_dir) if args.dfe_dir else get_settings().dfe_dir
     report = Report(Path(args.out), args)

@@ -34,7 +34,7 @@ console = Console()
 def big_return(sample_file: Path, out: Path, persons: int) -> int:
     from lxml import etree
 
-    from sendwh.identifiers import make_upn
+    from foundation.identifiers import make_upn
 
     root = etree.parse(str(sample_file)).getroot()
     header = etree.tostring(root.find("Header"))
@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from sendwh.sample import generate as sample
-    from sendwh.warehouse import scratch_database
+    from foundation.schema import scratch_database
 
     results: dict = {"benchmark": "sen2", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                      "machine": {"cpu_count": __import__("os").cpu_count(), "python": platform.python_version()},
@@ -100,7 +100,7 @@ def main() -> None:
 
         with scratch_database("sen2bench"):
             from extract.ingest import ingest
-            from sendwh.build import build
+            from sendwh.pipeline import build
 
             console.print("loading it alone into a scratch warehouse and building ...")
             t = time.perf_counter()

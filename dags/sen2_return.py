@@ -27,7 +27,7 @@ def sen2_return():
     @task
     def build_and_validate(params: dict | None = None) -> dict:
         from sen2.generate import generate_with_reports
-        from sendwh.settings import get_settings
+        from foundation.settings import get_settings
 
         year = int(params["year"])
         out = get_settings().outputs_dir / "sen2" / str(year)

@@ -19,7 +19,7 @@ from airflow.sdk import Param, dag, task
 from cosmos import (DbtTaskGroup, ExecutionConfig, InvocationMode, LoadMode, ProfileConfig,
                     ProjectConfig, RenderConfig, TestBehavior)
 
-from sendwh.settings import PROJECT_ROOT
+from foundation.settings import PROJECT_ROOT
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST = DBT_PROJECT / "target" / "manifest.json"
@@ -47,7 +47,7 @@ DBT_EXECUTABLE = Path(__import__("sys").executable).with_name("sendwh-dbt")
 def send_warehouse():
     @task
     def prepare_warehouse() -> None:
-        from sendwh.warehouse import setup
+        from foundation.schema import setup
 
         setup()
 
@@ -66,7 +66,7 @@ def send_warehouse():
     @task
     def report_loads(results: list[dict]) -> dict:
         from extract.ingest import summarise
-        from sendwh.warehouse import analyze_raw
+        from foundation.database import analyze_raw
 
         analyze_raw()  # statistics for what just landed, before dbt plans its joins
         # index within the length: iterating a lazy XCom sequence to its end logs a 404
@@ -107,7 +107,7 @@ def send_warehouse():
     def quality_gates(params: dict | None = None) -> str:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from sendwh.build import run_gates
+        from sendwh.pipeline import run_gates
 
         report = run_gates(params.get("today") or None)
         summary = "\n".join(report.summary_lines())
@@ -118,7 +118,7 @@ def send_warehouse():
 
     @task(retries=0)
     def publish_marts(gate_run_id: str) -> None:  # `run_id` is reserved by Airflow
-        from sendwh.build import publish_marts as publish
+        from sendwh.pipeline import publish_marts as publish
 
         publish(gate_run_id)
 

@@ -14,6 +14,7 @@ USER airflow
 WORKDIR /opt/sendwh
 
 COPY --chown=airflow:0 pyproject.toml constraints.txt ./
+COPY --chown=airflow:0 foundation ./foundation
 COPY --chown=airflow:0 sendwh ./sendwh
 COPY --chown=airflow:0 extract ./extract
 COPY --chown=airflow:0 dags ./dags

@@ -59,7 +59,7 @@ class GateReport:
     def summary_lines(self, examples: int = 3) -> list[str]:
         """The recorded run's summary (see expectations.history.summary_lines)."""
         from expectations.history import summary_lines
-        from sendwh.warehouse import connect
+        from foundation.database import connect
 
         with connect() as conn:
             return summary_lines(conn, self.run_id, examples)
@@ -135,8 +135,8 @@ def run_gates(run_date: date | None = None, build_schema: str = BUILD_SCHEMA,
               run_id: str | None = None, config_path: Path | None = None,
               say=print) -> GateReport:
     """Run every check; record the run and its results in audit; rebuild Data Docs."""
-    from sendwh.settings import get_settings
-    from sendwh.warehouse import connect
+    from foundation.settings import get_settings
+    from foundation.database import connect
 
     run_date = run_date or date.today()
     run_id = run_id or f"gates_{run_date:%Y%m%d}_{uuid.uuid4().hex[:8]}"
@@ -201,7 +201,7 @@ def asset_name(check: Check) -> str:
 
 def record(report: GateReport, outputs: Path) -> None:
     """The run's results into audit.dq_results, and its status into audit.dq_runs."""
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     rows = [(report.run_id, r.check.borough, r.check.source, r.check.asset, r.check.name,
              r.check.severity, r.check.expectation + ":" + r.check.kwargs.get("column", ""),

@@ -21,7 +21,7 @@ def data_docs_index(outputs: Path) -> Path:
 @contextmanager
 def warehouse_url_in_environment() -> Iterator[None]:
     """WAREHOUSE_URL set for GX's substitution (the embedded server's URL when unset)."""
-    from sendwh.warehouse import warehouse_url
+    from foundation.database import warehouse_url
 
     previous = os.environ.get("WAREHOUSE_URL")
     os.environ["WAREHOUSE_URL"] = previous or warehouse_url()

@@ -1,6 +1,6 @@
 """The raw shape of each source kind: the columns each reader fills, in table order.
 
-These lists match the tables that `sendwh/setup.sql` creates (a test checks that);
+These lists match the tables that `foundation/setup.sql` creates (a test checks that);
 `batch_id` and `borough` are added by the loader, `source_row` by the reader.
 """
 from __future__ import annotations

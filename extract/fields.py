@@ -10,7 +10,7 @@ from typing import Any, Callable, Sequence
 
 from extract.entities import RawTable
 from extract.errors import RejectedFile
-from sendwh.codes import CODE_LISTS, normalise_ethnicity
+from foundation.codes import CODE_LISTS, normalise_ethnicity
 
 
 def code_lookup(field: str, borough_map: dict[str, Any] | None) -> dict[str, str]:

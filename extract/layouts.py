@@ -1,8 +1,8 @@
 """Borough layouts: what each borough's exports look like, read from `extract/layouts/*.yml`.
 
-A new borough, or a changed export, is a YAML change. Extra boroughs (for example the
-synthetic ones `sendwh sample --scale 10` makes) come from a boroughs file whose entries
-name the layout they reuse: `{borough: S01, name: ..., la_number: "901", like: HF}`.
+A new borough, or a changed export, is a YAML change. The borough's facts (name, LA number,
+ONS code) come from `foundation.reference.boroughs()`; extra boroughs (for example the
+synthetic ones `sendwh sample --scale 10` makes) name the layout they reuse there (`like`).
 """
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from foundation.reference import Borough, boroughs
+
 LAYOUT_DIR = Path(__file__).with_name("layouts")
 
 
@@ -21,7 +23,7 @@ class UnknownBorough(KeyError):
 
 
 @lru_cache
-def _base_layouts() -> dict[str, dict[str, Any]]:
+def _layout_files() -> dict[str, dict[str, Any]]:
     layouts = {}
     for path in sorted(LAYOUT_DIR.glob("*.yml")):
         layout = yaml.safe_load(path.read_text())
@@ -30,44 +32,27 @@ def _base_layouts() -> dict[str, dict[str, Any]]:
     return layouts
 
 
-def _extra_layouts(extra_file: Path | None) -> dict[str, dict[str, Any]]:
-    if not extra_file or not Path(extra_file).exists():
-        return {}
-    return _read_extra(str(extra_file), Path(extra_file).stat().st_mtime_ns)
-
-
-@lru_cache(maxsize=8)
-def _read_extra(extra_file: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
-    """Parsed once per file version (a load of thousands of files asks for it each time)."""
-    base = _base_layouts()
-    entries = yaml.safe_load(Path(extra_file).read_text()) or {}
-    layouts = {}
-    for entry in entries.get("boroughs", []):
-        like = base[entry["like"]]
-        layout = copy.deepcopy(like)
-        layout.update({k: v for k, v in entry.items() if k != "like"})
-        layout["layout_file"] = f"{like['layout_file']} (as {entry['borough']})"
-        layouts[entry["borough"]] = layout
-    return layouts
+@lru_cache(maxsize=1024)
+def _layout_of(borough: Borough) -> dict[str, Any]:
+    like = _layout_files()[borough.like]
+    layout = copy.deepcopy(like)
+    layout.update(borough=borough.code, name=borough.name, la_number=borough.la_number,
+                  ons_code=borough.ons_code)
+    if borough.like != borough.code:
+        layout["layout_file"] = f"{like['layout_file']} (as {borough.code})"
+    return layout
 
 
 def all_layouts(extra_file: Path | None = None) -> dict[str, dict[str, Any]]:
-    from sendwh.settings import get_settings
-
-    extra = extra_file or get_settings().extra_boroughs_file
-    return {**_base_layouts(), **_extra_layouts(extra)}
+    return {code: _layout_of(b) for code, b in boroughs(extra_file).items()
+            if b.like in _layout_files()}
 
 
 def get_layout(borough: str, extra_file: Path | None = None) -> dict[str, Any]:
-    layouts = all_layouts(extra_file)
-    try:
-        return layouts[borough]
-    except KeyError:
+    known = boroughs(extra_file)
+    if borough not in known or known[borough].like not in _layout_files():
         raise UnknownBorough(
-            f"unknown borough {borough!r}: known are {', '.join(sorted(layouts))} "
-            f"(layouts live in extract/layouts/*.yml)"
-        ) from None
-
-
-def base_boroughs() -> list[str]:
-    return list(_base_layouts())
+            f"unknown borough {borough!r}: known are {', '.join(sorted(all_layouts(extra_file)))} "
+            f"(layouts live in extract/layouts/*.yml, boroughs in dbt_project/seeds/boroughs.csv)"
+        )
+    return _layout_of(known[borough])

@@ -143,7 +143,7 @@ class Sen2Return(SourceFile):
             if text is not None and column in lookups:
                 mapped = lookups[column].get(text) or lookups[column].get(text.upper())
                 if mapped is None and column == "ethnicity":
-                    from sendwh.codes import normalise_ethnicity
+                    from foundation.codes import normalise_ethnicity
                     mapped = normalise_ethnicity(text.upper())
                     mapped = mapped if mapped in lookups[column] else None
                 if mapped is None:

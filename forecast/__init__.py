@@ -41,8 +41,8 @@ def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = N
     from forecast.boroughs import forecast_boroughs
     from forecast.history import has_history, read_history
     from forecast.model import ModelConfig
-    from sendwh.settings import get_settings
-    from sendwh.warehouse import connect
+    from foundation.settings import get_settings
+    from foundation.database import connect
 
     today_d = date.fromisoformat(str(today)) if today else None
     config = ModelConfig()

@@ -2,12 +2,12 @@
 transaction, and is recorded in forecast.runs (kept) with its id and timestamps."""
 from __future__ import annotations
 
+from foundation.schema import FORECAST_DDL
 import json
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 DEMAND_COLUMNS = ("run_id", "borough", "origin_year", "census_year", "age_band", "need_group",
                   "placement_group", "scenario", "plans_p10", "plans_p50", "plans_p90", "plans_mean")
@@ -20,7 +20,7 @@ def new_run_id(kind: str) -> str:
 
 
 def ensure_schema(conn) -> None:
-    conn.execute(SCHEMA_SQL.read_text())
+    conn.execute(FORECAST_DDL.read_text())
 
 
 def _record_run(conn, run_id, kind, started_at, origin_year, settings, summary) -> None:

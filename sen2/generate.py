@@ -21,8 +21,8 @@ from typing import Any, Iterator
 
 from lxml import etree
 
-from sendwh.settings import get_settings
-from sendwh.warehouse import connect
+from foundation.settings import get_settings
+from foundation.database import connect
 
 log = logging.getLogger(__name__)
 

@@ -43,8 +43,9 @@ from typing import Any, Iterable
 from lxml import etree
 
 from extract.sen2_xml import ALIASES
-from sendwh import codes
-from sendwh.identifiers import uln_is_valid, upn_is_valid
+from foundation import codes
+from foundation.reference import boroughs
+from foundation.identifiers import uln_is_valid, upn_is_valid
 
 from . import rules as R
 from .rules import ERROR, QUERY, RULES
@@ -131,7 +132,6 @@ CHILD_BLOCKS: dict[str, set[str]] = {
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 _FILE_NAME = re.compile(r"^(?P<borough>[A-Za-z0-9]+)_SEN2_(?P<year>\d{4})", re.I)
-TRI_BOROUGH_LEA = {"HF": "205", "KC": "207", "WCC": "213"}
 
 
 class Unreadable(Exception):
@@ -192,15 +192,9 @@ def census_date(year: int | None) -> date | None:
 
 
 def borough_lea(borough: str) -> str | None:
-    """A borough code's LA number from extract/layouts (the tri-borough ones as a fallback)."""
-    try:
-        from extract.layouts import all_layouts
-        layouts = all_layouts()
-        if borough in layouts and layouts[borough].get("la_number"):
-            return str(layouts[borough]["la_number"])
-    except Exception:  # pragma: no cover - settings or layouts unavailable
-        pass
-    return TRI_BOROUGH_LEA.get(borough)
+    """A borough code's LA number (foundation.reference: the boroughs seed and extra boroughs)."""
+    known = boroughs()
+    return known[borough].la_number if borough in known else None
 
 
 def _local(element) -> str:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sendwh.settings import PROJECT_ROOT
+from foundation.settings import PROJECT_ROOT
 
 DAGS = PROJECT_ROOT / "dags"
 
@@ -59,7 +59,7 @@ def load_dag(dag_id: str, file_name: str):
 
 def run_dag(dag_id: str, file_name: str, conf: dict[str, Any]) -> Any:
     """Run a DAG in-process with `dag.test()`; returns the DagRun."""
-    from sendwh.build import ensure_manifest
+    from sendwh.pipeline import ensure_manifest
 
     ensure_manifest()  # the dbt task group is rendered from dbt's manifest
     prepare_airflow()

@@ -13,15 +13,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from extract.ingest import UsageError
+from extract.ingest import ingest as run_ingest
+from extract.layouts import UnknownBorough
+from foundation import database, schema
+from foundation.settings import get_settings
+from sendwh.demo import run_demo
+from sendwh.forecast_commands import app as forecast_app
+from sendwh.pipeline import build as run_build
+from sendwh.sample import generate
+from sendwh.sen2_commands import app as sen2_app
+
 app = typer.Typer(help="Tri-borough SEND reporting warehouse.", no_args_is_help=True,
                   add_completion=False)
 db_app = typer.Typer(help="Manage the warehouse database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-from sen2.cli import app as sen2_app  # noqa: E402 (imports only typer)
-
 app.add_typer(sen2_app, name="sen2")
-from forecast.cli import app as forecast_app  # noqa: E402 (imports only typer and rich)
-
 app.add_typer(forecast_app, name="forecast")
 console = Console()
 err_console = Console(stderr=True)
@@ -35,51 +42,40 @@ def _usage(message: str) -> None:
 @db_app.command("start")
 def db_start() -> None:
     """Start (or reuse) the embedded PostgreSQL and create the schemas."""
-    from sendwh import warehouse
-
-    url = warehouse.warehouse_url()
-    warehouse.setup()
+    url = database.warehouse_url()
+    schema.setup()
     console.print(f"warehouse ready: {url}")
 
 
 @db_app.command("stop")
 def db_stop() -> None:
     """Stop the embedded PostgreSQL (does nothing when WAREHOUSE_URL is set)."""
-    from sendwh import warehouse
-
-    if not warehouse.is_embedded():
+    if not database.is_embedded():
         console.print("WAREHOUSE_URL is set: not stopping a server this project did not start")
         return
-    console.print("stopped" if warehouse.stop_embedded() else "not running")
+    console.print("stopped" if database.stop_embedded() else "not running")
 
 
 @db_app.command("url")
 def db_url() -> None:
     """Print the warehouse URL (starting the embedded server if needed)."""
-    from sendwh import warehouse
-
-    print(warehouse.warehouse_url())
+    print(database.warehouse_url())
 
 
 @db_app.command("psql", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def db_psql(ctx: typer.Context) -> None:
     """Open psql on the warehouse (extra arguments go to psql, e.g. -c 'select 1')."""
-    from sendwh import warehouse
-
-    url = warehouse.warehouse_url()
+    url = database.warehouse_url()
     psql = shutil.which("psql")
-    if warehouse.is_embedded() or not psql:
-        from pgserver._commands import POSTGRES_BIN_PATH
-        psql = str(POSTGRES_BIN_PATH / "psql")
+    if database.is_embedded() or not psql:
+        psql = str(database.POSTGRES_BIN_PATH / "psql")
     os.execv(psql, [psql, url, *ctx.args])
 
 
 @db_app.command("setup")
 def db_setup() -> None:
     """Create schemas, raw and audit tables (idempotent)."""
-    from sendwh import warehouse
-
-    warehouse.setup()
+    schema.setup()
     console.print("schemas raw, staging, intermediate, marts, audit are in place")
 
 
@@ -91,17 +87,12 @@ def ingest(
     boroughs_file: Optional[Path] = typer.Option(None, help="extra boroughs (sample --scale > 1)"),
 ) -> None:
     """Load files into raw; exit 0 loaded or already loaded, 1 rejected, 2 usage."""
-    from extract.ingest import UsageError, ingest as run
-    from extract.layouts import UnknownBorough
-    from sendwh import warehouse
-
     if boroughs_file:
         os.environ["SENDWH_BOROUGHS_FILE"] = str(boroughs_file)
-        from sendwh.settings import get_settings
         get_settings.cache_clear()
-    warehouse.setup()
+    schema.setup()
     try:
-        results = run(kind, list(paths), borough, progress=_print_result)
+        results = run_ingest(kind, list(paths), borough, progress=_print_result)
     except (UsageError, UnknownBorough) as err:
         _usage(str(err).strip('"'))
     if not results:
@@ -131,9 +122,6 @@ def build(
     """Write, audit, publish: dbt builds the marts into a build schema, the quality gates
     check sources and marts, and the marts are published only when nothing blocks
     (exit 1 otherwise, with the marts left as they were)."""
-    from sendwh.build import build as run_build
-    from sendwh.settings import get_settings
-
     status = run_build(today=today or get_settings().today or None, select=select)
     raise typer.Exit(0 if status == 0 else 1)
 
@@ -147,8 +135,6 @@ def sample(
     as_of: str = typer.Option("2026-11-30", help="the extracts' 'as at' date"),
 ) -> None:
     """Generate deterministic sample data for every borough."""
-    from sendwh.sample import generate
-
     manifest = generate(out, seed=seed, scale=scale, defects=defects,
                         as_of=date.fromisoformat(as_of), progress=lambda m: console.print(m))
     console.print(f"wrote {len(manifest['files'])} files for {len(manifest['boroughs'])} boroughs "
@@ -162,8 +148,6 @@ def demo(
     dfe_dir: Optional[Path] = typer.Option(None, help="DfE published statistics folder"),
 ) -> None:
     """Generate sample data and run the pipeline through Airflow, then report what landed."""
-    from sendwh.demo import run_demo
-
     raise typer.Exit(run_demo(defects=defects, seed=seed, dfe_dir=dfe_dir, console=console))
 
 

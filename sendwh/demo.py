@@ -10,7 +10,7 @@ from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
-from sendwh.settings import get_settings
+from foundation.settings import get_settings
 
 SAMPLE_AS_OF = date(2026, 11, 30)
 
@@ -39,7 +39,8 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
         dfe = None
 
     console.rule("2. the send_warehouse DAG (Airflow, in-process)")
-    from sendwh.warehouse import connect, setup, warehouse_url
+    from foundation.database import connect, warehouse_url
+    from foundation.schema import setup
 
     console.print(f"  warehouse: {warehouse_url()}")
     setup()
@@ -83,7 +84,7 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
 def _print_gates(console: Console, since, outputs: Path) -> str | None:
     """The gate run of this DAG run: its summary, and where its Data Docs are."""
     from expectations.history import latest_run, summary_lines
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect() as conn:
         run = latest_run(conn, since)
@@ -106,7 +107,7 @@ def _print_gates(console: Console, since, outputs: Path) -> str | None:
 def _print_lines(console: Console, module: str, function: str) -> None:
     from importlib import import_module
 
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect() as conn:
         for line in getattr(import_module(module), function)(conn):
@@ -129,7 +130,7 @@ def _sen2_returns(console: Console, out: Path) -> int:
 
 
 def _print_marts(console: Console) -> None:
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect() as conn:
         timeliness = conn.execute(
@@ -166,7 +167,7 @@ def _print_marts(console: Console) -> None:
 
 
 def _print_landed(console: Console, after_batch: int) -> None:
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect() as conn:
         rows = conn.execute(

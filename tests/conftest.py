@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sendwh.warehouse import scratch_database  # noqa: F401  (tests import it from here)
+from foundation.schema import scratch_database  # noqa: F401  (tests import it from here)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ def test_settings(tmp_path_factory):
     os.environ.pop("SENDWH_TODAY", None)
     from sendwh.airflow_run import use_local_airflow
     use_local_airflow()  # before anything imports airflow
-    from sendwh.settings import get_settings
+    from foundation.settings import get_settings
     get_settings.cache_clear()
     with scratch_database("test"):
         yield get_settings()
@@ -33,7 +33,7 @@ def test_settings(tmp_path_factory):
 @pytest.fixture
 def fresh(test_settings):
     """Empty raw and audit tables, for tests that count what a load adds."""
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect(autocommit=True) as conn:
         tables = [r[0] for r in conn.execute(
@@ -44,7 +44,7 @@ def fresh(test_settings):
 
 @pytest.fixture
 def db():
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect(autocommit=True) as conn:
         yield conn

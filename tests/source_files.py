@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from sendwh.identifiers import make_upn
+from foundation.identifiers import make_upn
 
 UPN_1 = make_upn("205", 2001, 15, 1)
 UPN_2 = make_upn("205", 2001, 12, 2)

@@ -1,4 +1,4 @@
-"""The code lists the loader checks (sendwh/codes.py) and the seeds dbt describes them with
+"""The code lists the loader checks (foundation/codes.py) and the seeds dbt describes them with
 (dbt_project/seeds) list the same codes, and every borough's code map lands on them."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from extract.layouts import all_layouts
-from sendwh import codes
+from foundation import codes
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 

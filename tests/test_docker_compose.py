@@ -201,7 +201,7 @@ def test_mounted_host_paths(services):
             if rel not in MAY_BE_ABSENT:
                 assert (ROOT / rel).exists(), f"{source} is mounted but does not exist"
     assert seen == {
-        "dags", "extract", "sendwh", "dbt_project", "expectations", "sen2", "forecast",
+        "dags", "extract", "foundation", "sendwh", "dbt_project", "expectations", "sen2", "forecast",
         "outputs", "pyproject.toml", "constraints.txt",
     }
 
@@ -213,7 +213,7 @@ def test_dockerfile_installs_with_constraints():
     assert froms == [f"FROM {AIRFLOW_IMAGE}"]
     copies = [line.split()[1:-1] for line in instructions if line.upper().startswith("COPY ")]
     sources = {src for args in copies for src in args if not src.startswith("--")}
-    assert {"pyproject.toml", "constraints.txt", "sendwh", "extract"} <= sources
+    assert {"pyproject.toml", "constraints.txt", "foundation", "sendwh", "extract", "sen2", "forecast"} <= sources
     for src in sources:
         assert (ROOT / src).exists(), f"Dockerfile copies missing {src}"
     runs = [line for line in instructions if line.upper().startswith("RUN ")]

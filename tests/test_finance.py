@@ -15,7 +15,7 @@ FINANCE = "+path:models/marts/finance path:tests/finance"
 
 def build_finance() -> None:
     """dbt build of the finance marts and everything under them, straight into `marts`."""
-    from sendwh.build import run_dbt
+    from sendwh.pipeline import run_dbt
 
     status = run_dbt(["build", "--select", *FINANCE.split(),
                       "--vars", "{marts_build_schema: marts}"], quiet=True)
@@ -23,7 +23,7 @@ def build_finance() -> None:
 
 
 def query(sql: str, *args) -> list[tuple]:
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect(autocommit=True) as conn:
         return conn.execute(sql, args).fetchall()
@@ -294,7 +294,7 @@ def test_a_cost_centre_with_no_mapping_is_reported_not_dropped(ledger):
 
 def test_finance_summary_lines_for_the_demo(ledger):
     from sendwh.finance_report import finance_summary_lines
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect() as conn:
         text = "\n".join(finance_summary_lines(conn))

@@ -23,7 +23,7 @@ def synthetic_dfe(tmp_path_factory):
 
 
 def real_dfe() -> Path | None:
-    from sendwh.settings import get_settings
+    from foundation.settings import get_settings
 
     folder = get_settings().dfe_dir
     if folder and (Path(folder) / "release-2025" / "caseload.csv").is_file() \

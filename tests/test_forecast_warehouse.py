@@ -15,7 +15,7 @@ TODAY = "2026-11-30"
 def forecast_run(tmp_path_factory):
     from extract.ingest import ingest
     from forecast import run_forecast
-    from sendwh.build import build
+    from sendwh.pipeline import build
     from sendwh.sample import generate
 
     sample = tmp_path_factory.mktemp("sample")
@@ -35,7 +35,7 @@ def forecast_run(tmp_path_factory):
 
 @pytest.fixture
 def q(forecast_run):
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect(autocommit=True) as conn:
         yield lambda sql, *args: conn.execute(sql, args).fetchall()
@@ -105,7 +105,7 @@ def test_backtest_mart_compares_the_model_with_both_baselines(q):
 
 def test_demo_lines_give_the_tri_borough_forecast_with_intervals(forecast_run):
     from forecast.report import tri_borough_summary_lines
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect() as conn:
         lines = tri_borough_summary_lines(conn)
@@ -118,7 +118,7 @@ def test_a_scenario_is_stored_beside_the_baseline_and_moves_it(forecast_run, tmp
     """`sendwh forecast run --joiner-multiplier 1.5` keeps the baseline and adds the scenario."""
     from forecast import run_forecast
     from forecast.model import Scenario
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     run_forecast(today=TODAY, dfe_dir=tmp_path / "none",
                  scenarios=[Scenario(joiner_multiplier=1.5, name="more_joiners")])

@@ -51,9 +51,9 @@ def _latest_run(conn):
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory):
     """A sample warehouse reached through a password-carrying WAREHOUSE_URL, built and gated."""
-    from sendwh.build import build
+    from sendwh.pipeline import build
     from sendwh.sample import generate
-    from sendwh.settings import get_settings
+    from foundation.settings import get_settings
 
     sample = tmp_path_factory.mktemp("clean")
     generate(sample, seed=1)
@@ -86,8 +86,8 @@ def gated(tmp_path_factory):
 
 
 def test_clean_sample_publishes(gated):
-    from sendwh.build import expected_marts
-    from sendwh.warehouse import connect
+    from sendwh.pipeline import expected_marts
+    from foundation.database import connect
 
     assert gated["status"] == 0
     with connect() as conn:
@@ -111,8 +111,8 @@ def test_clean_sample_publishes(gated):
 
 def test_a_warning_publishes_and_is_recorded(gated):
     """Judged seven months later, the sample is stale: freshness (warn) fails, marts publish."""
-    from sendwh.build import build
-    from sendwh.warehouse import connect
+    from sendwh.pipeline import build
+    from foundation.database import connect
 
     assert build(today="2027-06-30", quiet=True) == 0
     with connect() as conn:
@@ -135,9 +135,9 @@ def test_a_warning_publishes_and_is_recorded(gated):
 
 def test_defects_block_and_leave_marts_exactly_as_they_were(gated, tmp_path):
     from sen2.generate import GenerateError, generate_with_reports
-    from sendwh.build import build
+    from sendwh.pipeline import build
     from sendwh.sample import generate
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect() as conn:
         before = _checksums(conn)
@@ -174,7 +174,7 @@ def test_a_sudden_drop_in_volume_is_flagged(gated, tmp_path):
 
     from expectations.gate import run_gates
     from extract.ingest import ingest
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     folder = tmp_path / "HF" / "ledger"
     folder.mkdir(parents=True)
@@ -197,7 +197,7 @@ def test_a_sudden_drop_in_volume_is_flagged(gated, tmp_path):
 def test_no_secret_is_written_to_any_file(gated):
     """After all the runs above: the outputs folder (Great Expectations' project, its Data
     Docs and results) and dbt's target and logs hold neither the password nor the key."""
-    from sendwh.build import DBT_PROJECT
+    from sendwh.pipeline import DBT_PROJECT
 
     folders = [gated["outputs"], DBT_PROJECT / "target", DBT_PROJECT / "logs"]
     folders += [Path(os.environ[v]) for v in ("DBT_TARGET_PATH", "DBT_LOG_PATH") if os.environ.get(v)]
@@ -294,7 +294,7 @@ def test_publish_refuses_a_partial_build(swap_db):
 def test_upn_and_uln_checks_in_sql_match_python(db):
     import numpy as np
 
-    from sendwh.identifiers import UPN_CHECK_ALPHABET, make_upn, uln_is_valid, upn_is_valid
+    from foundation.identifiers import UPN_CHECK_ALPHABET, make_upn, uln_is_valid, upn_is_valid
 
     rng = np.random.default_rng(5)
     upns = [make_upn(str(rng.integers(201, 999)), int(rng.integers(1000, 9999)),

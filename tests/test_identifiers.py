@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from sendwh.identifiers import make_upn, uln_check_digit, uln_is_valid, upn_is_valid
+from foundation.identifiers import make_upn, uln_check_digit, uln_is_valid, upn_is_valid
 
 
 @pytest.mark.parametrize("upn", ["B801200005001", "A950000178301", "H243278544154"])
@@ -23,7 +23,7 @@ def test_malformed_upns_fail(upn):
 
 
 def test_temporary_upn_ending_in_a_letter_uses_the_letter_index():
-    from sendwh.identifiers import upn_check_letter
+    from foundation.identifiers import upn_check_letter
 
     body = "20520011500A"  # temporary UPN: last character a letter (A counts as 1)
     upn = upn_check_letter(body) + body

@@ -27,9 +27,9 @@ PUBLISHED_20_WEEKS_EX = {  # domain.md: % within 20 weeks excluding exceptions, 
 def warehouse(tmp_path_factory):
     """Sample data at scale 1, loaded and built once for the module, in its own database."""
     from extract.ingest import ingest
-    from sendwh.build import build
+    from sendwh.pipeline import build
     from sendwh.sample import generate
-    from sendwh.settings import get_settings
+    from foundation.settings import get_settings
 
     sample = tmp_path_factory.mktemp("sample")
     generate(sample, seed=1)
@@ -48,7 +48,7 @@ def warehouse(tmp_path_factory):
 
 @pytest.fixture
 def q(warehouse):
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect(autocommit=True) as conn:
         yield lambda sql, *args: conn.execute(sql, args).fetchall()
@@ -119,7 +119,7 @@ def test_open_cases_are_as_at_the_run_date_and_ordered_by_urgency(q):
 
 
 def test_marts_carry_pseudonymous_keys_never_identifiers(q):
-    from sendwh.settings import get_settings
+    from foundation.settings import get_settings
 
     identifying = q("select table_name, column_name from information_schema.columns "
                     "where table_schema = 'marts' and column_name in "
@@ -158,7 +158,7 @@ def _marts_fingerprint(q) -> dict[str, str]:
 
 
 def test_a_repeat_build_changes_no_mart_row(q):
-    from sendwh.build import build
+    from sendwh.pipeline import build
 
     before = _marts_fingerprint(q)
     assert build(today=TODAY, quiet=True) == 0

@@ -18,8 +18,8 @@ import yaml
 from lxml import etree
 
 from extract.layouts import get_layout
-from sendwh.codes import CODE_LISTS, ETHNICITY, UPN_UNKNOWN
-from sendwh.identifiers import uln_is_valid, upn_is_valid
+from foundation.codes import CODE_LISTS, ETHNICITY, UPN_UNKNOWN
+from foundation.identifiers import uln_is_valid, upn_is_valid
 from sendwh.sample import generate
 from sendwh.sample.calibration import (HF_PLANS_EARLY, HF_STATEMENTS, PUBLISHED_20_WEEKS,
                                        PUBLISHED_PLANS, census_date)

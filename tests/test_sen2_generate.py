@@ -17,7 +17,7 @@ CASELOAD = ("select age_band, primary_need, placement_group, sex, ehcplans from 
 
 
 def _rows(sql: str):
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect() as conn:
         return conn.execute(sql).fetchall()
@@ -28,7 +28,7 @@ def round_trip(tmp_path_factory):
     """KC's case extract -> warehouse -> 2026 return -> a second warehouse from the return alone."""
     from extract.ingest import ingest
     from sen2.generate import generate
-    from sendwh.build import build
+    from sendwh.pipeline import build
     from sendwh.sample import generate as sample
 
     root = tmp_path_factory.mktemp("sen2gen")
@@ -38,7 +38,7 @@ def round_trip(tmp_path_factory):
         assert build(today=TODAY, quiet=True) == 0
         made = generate("KC", 2026, root / "out")
         from sendwh.airflow_run import run_dag
-        from sendwh.settings import get_settings
+        from foundation.settings import get_settings
 
         dag_run = run_dag("sen2_return", "sen2_return.py", {"borough": "KC", "year": 2026})
         stored = get_settings().outputs_dir / "sen2" / "2026"

@@ -77,7 +77,7 @@ def sen2_only(tmp_path_factory):
 
 @pytest.fixture
 def q(sen2_only):
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     with connect(autocommit=True) as conn:
         yield lambda sql: conn.execute(sql).fetchall()

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from sen2.rules import RULES
 from sen2.validator import Unreadable, validate_file
-from sendwh.identifiers import make_upn, uln_check_digit
+from foundation.identifiers import make_upn, uln_check_digit
 from tests.source_files import UPN_1, UPN_2, sen2_xml
 
 E = etree.SubElement

@@ -17,6 +17,9 @@ from typing import Callable
 import numpy as np
 import yaml
 
+from extract.layouts import get_layout
+from foundation.reference import base_boroughs
+
 from . import calibration as cal
 from .case_writers import WRITERS
 from .defects import Injector
@@ -27,9 +30,6 @@ from .sen2_writer import write_sen2
 __all__ = ["generate", "borough_specs", "SEN2_YEARS"]
 
 SEN2_YEARS = (2023, 2024, 2025, 2026)
-BASE = (("HF", "Hammersmith and Fulham", "205", "E09000013"),
-        ("KC", "Kensington and Chelsea", "207", "E09000020"),
-        ("WCC", "Westminster", "213", "E09000033"))
 
 
 def synthetic_la_number(k: int) -> str:
@@ -41,16 +41,12 @@ def synthetic_la_number(k: int) -> str:
 
 
 def borough_specs(scale: int = 1) -> list[BoroughSpec]:
-    specs = [BoroughSpec(c, n, la, ons, c, i) for i, (c, n, la, ons) in enumerate(BASE)]
+    base = list(base_boroughs().values())
+    specs = [BoroughSpec(b.code, b.name, b.la_number, b.ons_code, b.code, i) for i, b in enumerate(base)]
     for k in range(1, 3 * max(1, int(scale)) - 3 + 1):
         specs.append(BoroughSpec(f"S{k:02d}", f"Synthetic borough {k:02d}", synthetic_la_number(k),
-                                 f"E0990{k:04d}", BASE[(k - 1) % 3][0], len(specs)))
+                                 f"E0990{k:04d}", base[(k - 1) % 3].code, len(specs)))
     return specs
-
-
-def _layout(like: str) -> dict:
-    from extract.layouts import get_layout
-    return get_layout(like)
 
 
 def _summary(data: BoroughData) -> dict:
@@ -98,11 +94,11 @@ def generate(out: Path, seed: int = 1, scale: int = 1, defects: float = 0.0,
         entries = [{"borough": s.code, "name": s.name, "la_number": s.la_number,
                     "ons_code": s.ons_code, "like": s.like} for s in specs[3:]]
         (out / "boroughs.yml").write_text(yaml.safe_dump({"boroughs": entries}, sort_keys=False))
-    base_las = [b[2] for b in BASE]
+    base_las = [b.la_number for b in base_boroughs().values()]
     for spec in specs:
         say(f"{spec.code}: simulating caseload")
         data = simulate(spec, seed, as_of)
-        layout = _layout(spec.like)
+        layout = get_layout(spec.like)
         other_la = next(la for la in base_las if la != spec.la_number)
         file_no = [0]
 

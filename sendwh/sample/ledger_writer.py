@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sendwh.settings import PROJECT_ROOT
+from foundation.settings import PROJECT_ROOT
 
 from . import calibration as cal
 from .population import BoroughData

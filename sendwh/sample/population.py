@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from sendwh.identifiers import make_upn, uln_check_digit
+from foundation.identifiers import make_upn, uln_check_digit
 
 from . import calibration as cal
 from .reference import (FEMALE_NAMES, MALE_NAMES, POSTCODE_DISTRICTS, POSTCODE_LETTERS,

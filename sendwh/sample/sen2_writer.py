@@ -204,7 +204,7 @@ def _person_defect(el, inj: Injector, position: int) -> int:
     elif kind == "invalid_upn":
         upn = el.find("UPN")
         if upn is None:
-            from sendwh.identifiers import make_upn
+            from foundation.identifiers import make_upn
             upn = E("UPN")
             upn.text = make_upn("999", 1000, 10, position % 1000)
             el.insert(list(el).index(el.find("PostCode")) + 1, upn)

@@ -95,7 +95,7 @@ def summary(file: Path = typer.Argument(..., help="a SEN2 XML file")) -> None:
     exceptions, active plans by need and placement), by the marts' own definitions."""
     if not file.exists():
         _fail(f"{file}: no such file")
-    from sen2.summary import SummaryError, summarise
+    from sendwh.sen2_summary import SummaryError, summarise
 
     try:
         s = summarise(file)
@@ -143,7 +143,7 @@ def diff(
         for item in items[:limit]:
             typer.echo(f"    {item}")
     if measures:
-        from sen2.summary import summarise
+        from sendwh.sen2_summary import summarise
 
         a, b = summarise(old), summarise(new)
         typer.echo(f"  {'measure':<36} {old.name:>18} {new.name:>18}")

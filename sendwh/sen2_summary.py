@@ -31,8 +31,9 @@ def summarise(path: Path) -> Summary:
 
     from expectations.gate import BUILD_SCHEMA
     from extract.ingest import ingest
-    from sendwh.build import run_dbt
-    from sendwh.warehouse import analyze_raw, connect, scratch_database
+    from sendwh.pipeline import run_dbt
+    from foundation.database import analyze_raw, connect
+    from foundation.schema import scratch_database
 
     with scratch_database("summary"):
         [loaded] = ingest("sen2", [path])

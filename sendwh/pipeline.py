@@ -1,16 +1,25 @@
-"""Running dbt against the warehouse: `sendwh build`, the `sendwh-dbt` wrapper Cosmos calls.
+"""The pipeline runner the CLI and the DAGs share: dbt against the warehouse (`sendwh build`,
+the `sendwh-dbt` wrapper Cosmos calls), the quality gates and publishing.
 
 dbt reads its connection from environment variables (dbt_project/profiles.yml) that are
 set here from WAREHOUSE_URL or the embedded server, so no password is written to disk.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
-from sendwh.settings import PROJECT_ROOT, get_settings
+from expectations.gate import BUILD_SCHEMA
+from expectations.gate import run_gates as gates
+from expectations.publish import mark_published, publish
+from foundation.database import analyze_raw, connect, dsn_parts
+from foundation.pseudonym import store_key
+from foundation.schema import setup
+from foundation.settings import PROJECT_ROOT, get_settings
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
 
@@ -21,8 +30,6 @@ def dbt_executable() -> str:
 
 
 def dbt_env() -> dict[str, str]:
-    from sendwh.warehouse import dsn_parts
-
     parts = dsn_parts()
     return {
         **os.environ,
@@ -39,9 +46,6 @@ def dbt_env() -> dict[str, str]:
 
 def prepare_database() -> None:
     """Schemas and the pseudonymisation key, before dbt runs."""
-    from sendwh.pseudonym import store_key
-    from sendwh.warehouse import connect, setup
-
     setup()
     with connect() as conn:
         store_key(conn, get_settings().pseudonym_key)
@@ -52,7 +56,6 @@ def dbt_args(command: list[str], today: str | None = None) -> list[str]:
     if today:
         args += ["--vars", f"{{today: '{today}'}}"]
     return args
-
 
 
 def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -> int:
@@ -69,8 +72,6 @@ def build(today: str | None = None, select: str | None = None, quiet: bool = Fal
     """Write, audit, publish: dbt builds the marts into the build schema, the quality gates
     check sources and marts, and only if no blocking check failed are the marts published.
     Returns 0 when published, 1 when dbt failed or the gates blocked (marts unchanged)."""
-    from sendwh.warehouse import analyze_raw
-
     analyze_raw()
     command = ["build"] + (["--select", select] if select else [])
     status = run_dbt(command, today=today, quiet=quiet)
@@ -94,18 +95,10 @@ def gate_and_publish(today: str | None = None, say=print) -> int:
 
 
 def run_gates(today: str | None = None, say=print):
-    from datetime import date
-
-    from expectations.gate import run_gates as gates
-
     return gates(run_date=date.fromisoformat(today) if today else None, say=say)
 
 
 def publish_marts(run_id: str | None = None, say=print) -> None:
-    from expectations.gate import BUILD_SCHEMA
-    from expectations.publish import mark_published, publish
-    from sendwh.warehouse import connect
-
     with connect() as conn:
         done = publish(conn, BUILD_SCHEMA, expected=expected_marts())
         if run_id:
@@ -115,8 +108,6 @@ def publish_marts(run_id: str | None = None, say=print) -> None:
 
 def expected_marts() -> set[str]:
     """The marts the dbt project defines (a partial build must not publish fewer)."""
-    import json
-
     manifest = json.loads(ensure_manifest().read_text())
     return {node.get("alias") or node["name"] for node in manifest["nodes"].values()
             if node["resource_type"] == "model" and node["config"].get("schema") == "marts"

@@ -30,7 +30,7 @@ def _load(dfe_dir: Path):
 def _dfe_dir(value: Optional[Path]) -> Optional[Path]:
     if value is not None:
         return value
-    from sendwh.settings import get_settings
+    from foundation.settings import get_settings
 
     return get_settings().dfe_dir
 
@@ -87,7 +87,7 @@ def backtest(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="DfE
         task = progress.add_task("origins", total=len(origins))
         if write:
             from forecast import run_published_backtest
-            from sendwh.warehouse import connect
+            from foundation.database import connect
 
             with connect() as conn:
                 result = run_published_backtest(conn, folder, progress=lambda _: progress.advance(task))
@@ -118,7 +118,7 @@ def run(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="Also bac
     from forecast.model import Scenario
     from forecast.published import DfeDataError
     from forecast.report import backtest_table, tri_borough_summary_lines
-    from sendwh.warehouse import connect
+    from foundation.database import connect
 
     if dfe_dir is not None and not dfe_dir.is_dir():
         _usage(f"--dfe-dir {dfe_dir} is not a folder")
