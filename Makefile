@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e .
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
 demo: venv
@@ -20,6 +20,13 @@ demo: venv
 
 test: venv
 	$(BIN)/python -m pytest -q
+
+# Layers (import-linter, contract in pyproject.toml), Python (ruff) and SQL (sqlfluff, dbt
+# templater: it compiles the project, so it needs the warehouse's connection settings).
+lint: venv
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check .
+	$(BIN)/python -m sendwh.lint_sql
 
 bench: venv
 	$(BIN)/python -m bench.loader_bench
