@@ -48,8 +48,6 @@ def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = N
     config = ModelConfig()
     summary = ForecastSummary(None, [], None, 0)
     with connect() as conn:
-        store.ensure_schema(conn)
-        conn.commit()
         history = read_history(conn) if has_history(conn) else {}
         if today_d:
             history = {b: [r for r in rows if r[0] <= today_d.year] for b, rows in history.items()}

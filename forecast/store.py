@@ -1,12 +1,11 @@
 """Writing forecast tables: each run replaces the previous run's rows of its kind in one
-transaction, and is recorded in forecast.runs (kept) with its id and timestamps."""
+transaction, and is recorded in forecast.runs (kept) with its id and timestamps. The tables
+are migration 0003's (foundation/migrations/): the warehouse is set up before a forecast."""
 from __future__ import annotations
 
-from foundation.schema import FORECAST_DDL
 import json
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 
 DEMAND_COLUMNS = ("run_id", "borough", "origin_year", "census_year", "age_band", "need_group",
@@ -17,10 +16,6 @@ BACKTEST_COLUMNS = ("run_id", "model", "horizon_years", "councils", "origins", "
 
 def new_run_id(kind: str) -> str:
     return f"{kind}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-
-
-def ensure_schema(conn) -> None:
-    conn.execute(FORECAST_DDL.read_text())
 
 
 def _record_run(conn, run_id, kind, started_at, origin_year, settings, summary) -> None:
@@ -41,7 +36,6 @@ def write_demand(conn, rows: list[dict], *, run_id: str, started_at: datetime, o
     """Replace the forecast of every borough in `rows` (one transaction)."""
     boroughs = sorted({r["borough"] for r in rows})
     with conn.transaction():
-        ensure_schema(conn)
         _record_run(conn, run_id, "borough", started_at, origin_year, settings, summary)
         conn.execute("delete from forecast.demand where borough = any(%s)", (boroughs,))
         _copy(conn, "forecast.demand", DEMAND_COLUMNS, [dict(r, run_id=run_id) for r in rows])
@@ -55,7 +49,6 @@ def write_backtest(conn, metrics: list[dict], *, run_id: str, started_at: dateti
              "coverage_80": None if m["coverage_80"] is None else round(m["coverage_80"], 6)}
             for m in metrics]
     with conn.transaction():
-        ensure_schema(conn)
         _record_run(conn, run_id, "backtest", started_at, None, settings, summary)
         conn.execute("delete from forecast.backtest")
         _copy(conn, "forecast.backtest", BACKTEST_COLUMNS, [dict(r, run_id=run_id) for r in rows])

@@ -1,10 +1,13 @@
-"""The pseudonymisation key: HMAC-SHA256 pads kept in the restricted `pii` schema."""
+"""The pseudonymisation key: HMAC-SHA256 pads kept in the restricted `pii` schema (the
+table is migration 0004's)."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 
 import psycopg
+
+from foundation.migrate import PSEUDONYM_KEY_LOCK, xact_lock
 
 BLOCK = 64
 
@@ -23,9 +26,9 @@ def person_key(secret: str, borough: str, person_ref: str) -> str:
 
 
 def store_key(conn: psycopg.Connection, secret: str) -> None:
+    """Write the secret's pads in `conn`'s transaction (the warehouse is set up). Concurrent
+    callers take turns, so the table keeps one row."""
     ipad, opad = pads(secret)
-    conn.execute("create schema if not exists pii")
-    conn.execute("revoke all on schema pii from public")
-    conn.execute("create table if not exists pii.pseudonym_key (ipad bytea not null, opad bytea not null)")
+    xact_lock(conn, PSEUDONYM_KEY_LOCK)
     conn.execute("delete from pii.pseudonym_key")
     conn.execute("insert into pii.pseudonym_key values (%s, %s)", (ipad, opad))

@@ -1,46 +1,47 @@
-"""The warehouse's own tables: schemas, raw and audit tables, the gates' history and the
-forecast tables (SQL files beside this module), and the boroughs every stage reads.
+"""The warehouse's own tables and the boroughs every stage reads.
 
-`setup()` is idempotent: every command that writes to the warehouse runs it first.
+The tables (schemas, raw and audit tables, the gates' history, the forecast tables, the
+pseudonymisation key) are versioned migrations (`foundation/migrations/`, applied by
+`foundation/migrate.py`). `setup()` is safe to run every time and concurrently: every
+command that writes to the warehouse runs it first.
 """
 from __future__ import annotations
 
 import os
 import uuid
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
 
 from foundation.database import connect, warehouse_url
+from foundation.migrate import BOROUGHS_LOCK, Migration, migrate, xact_lock
 from foundation.reference import boroughs
 from foundation.settings import get_settings
 
-SQL_DIR = Path(__file__).parent
-DDL_FILES = ("setup.sql", "gates.sql", "forecast.sql")
-FORECAST_DDL = SQL_DIR / "forecast.sql"
 
-
-def setup() -> None:
-    """Create the schemas and the raw/audit tables, and record the boroughs (raw.boroughs,
-    which dbt reads). Idempotent: safe to run every time."""
-    with connect() as conn:
-        for name in DDL_FILES:
-            conn.execute((SQL_DIR / name).read_text())
-        with conn.cursor() as cur:
-            cur.execute("delete from raw.boroughs")
-            cur.executemany(
-                "insert into raw.boroughs (borough, borough_name, la_number, ons_code) "
-                "values (%s, %s, %s, %s)",
-                [(b.code, b.name, b.la_number, b.ons_code) for b in boroughs().values()])
+def setup() -> list[Migration]:
+    """Apply the pending migrations, then record the boroughs (raw.boroughs, which dbt
+    reads). Returns the migrations applied: none when the warehouse was up to date."""
+    with connect(autocommit=True) as conn:
+        applied = migrate(conn)
+        with conn.transaction():
+            xact_lock(conn, BOROUGHS_LOCK)     # concurrent set-ups rewrite the rows in turn
+            conn.execute("delete from raw.boroughs")
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "insert into raw.boroughs (borough, borough_name, la_number, ons_code) "
+                    "values (%s, %s, %s, %s)",
+                    [(b.code, b.name, b.la_number, b.ons_code) for b in boroughs().values()])
+    return applied
 
 
 @contextmanager
-def scratch_database(label: str) -> Iterator[str]:
-    """A new, empty warehouse database on the same server; WAREHOUSE_URL points at it while
-    in use, and it is dropped afterwards (tests, `sendwh sen2 summary`)."""
+def scratch_database(label: str, set_up: bool = True) -> Iterator[str]:
+    """A new warehouse database on the same server, set up unless `set_up` is False (then
+    empty); WAREHOUSE_URL points at it while in use, and it is dropped afterwards (tests,
+    `sendwh sen2 summary`)."""
     previous = os.environ.get("WAREHOUSE_URL")
     server_url = previous or warehouse_url()
     dbname = f"sendwh_{label}_{uuid.uuid4().hex[:8]}"
@@ -49,7 +50,8 @@ def scratch_database(label: str) -> Iterator[str]:
     os.environ["WAREHOUSE_URL"] = urlunparse(urlparse(server_url)._replace(path=f"/{dbname}"))
     get_settings.cache_clear()
     try:
-        setup()
+        if set_up:
+            setup()
         yield os.environ["WAREHOUSE_URL"]
     finally:
         if previous is None:

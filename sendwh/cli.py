@@ -17,6 +17,7 @@ from extract.ingest import UsageError
 from extract.ingest import ingest as run_ingest
 from extract.layouts import UnknownBorough
 from foundation import database, schema
+from foundation.migrate import Migration, MigrationError
 from foundation.settings import get_settings
 from sendwh.demo import run_demo
 from sendwh.forecast_commands import app as forecast_app
@@ -39,11 +40,20 @@ def _usage(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _setup() -> list[Migration]:
+    """The warehouse set-up, exiting 1 with the reason when its migrations refuse."""
+    try:
+        return schema.setup()
+    except MigrationError as error:
+        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        raise typer.Exit(1)
+
+
 @db_app.command("start")
 def db_start() -> None:
     """Start (or reuse) the embedded PostgreSQL and create the schemas."""
     url = database.warehouse_url()
-    schema.setup()
+    _setup()
     console.print(f"warehouse ready: {url}")
 
 
@@ -74,9 +84,12 @@ def db_psql(ctx: typer.Context) -> None:
 
 @db_app.command("setup")
 def db_setup() -> None:
-    """Create schemas, raw and audit tables (idempotent)."""
-    schema.setup()
-    console.print("schemas raw, staging, intermediate, marts, audit are in place")
+    """Apply the warehouse's pending migrations and record the boroughs (safe to repeat)."""
+    applied = _setup()
+    for migration in applied:
+        console.print(f"applied migration {migration.label}")
+    if not applied:
+        console.print("up to date: no migration to apply")
 
 
 @app.command()
@@ -90,7 +103,7 @@ def ingest(
     if boroughs_file:
         os.environ["SENDWH_BOROUGHS_FILE"] = str(boroughs_file)
         get_settings.cache_clear()
-    schema.setup()
+    _setup()
     try:
         results = run_ingest(kind, list(paths), borough, progress=_print_result)
     except (UsageError, UnknownBorough) as err:

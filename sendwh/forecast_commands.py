@@ -8,6 +8,8 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from foundation.schema import setup
+
 app = typer.Typer(help="Demand forecasts of EHC plans, with their backtest.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)   # messages stay on one line (greppable)
@@ -134,6 +136,7 @@ def run(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="Also bac
         scenarios.append(Scenario(joiner_multiplier=joiner_multiplier,
                                   independent_to_special=independent_to_special,
                                   name=f"joiners_x{joiner_multiplier:g}_ind_to_special_{independent_to_special:g}"))
+    setup()
     try:
         with console.status("forecasting the boroughs in the warehouse"):
             summary = run_forecast(dfe_dir=dfe_dir, today=today, scenarios=scenarios)

@@ -38,7 +38,8 @@ def fresh(test_settings):
     with connect(autocommit=True) as conn:
         tables = [r[0] for r in conn.execute(
             "select format('%I.%I', table_schema, table_name) from information_schema.tables "
-            "where table_schema in ('raw', 'audit') and table_type = 'BASE TABLE'")]
+            "where table_schema in ('raw', 'audit') and table_type = 'BASE TABLE' "
+            "and table_name <> 'schema_migrations'")]
         conn.execute(f"truncate {', '.join(tables)} restart identity")
 
 

@@ -1,5 +1,7 @@
--- One idempotent set-up step: schemas, raw tables (one shape per source kind), audit.
+-- Migration 0001: schemas, raw tables (one shape per source kind), audit batches.
 -- Raw tables keep every batch; staging reads only batches whose status is 'loaded'.
+-- Idempotent (`if not exists`, `or replace`) so that it adopts a warehouse the set-up
+-- before migrations created; migrations after 0004 need not be.
 create schema if not exists raw;
 create schema if not exists staging;
 create schema if not exists intermediate;

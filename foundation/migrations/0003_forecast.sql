@@ -1,5 +1,6 @@
--- Forecast tables, written by forecast/store.py (one transaction per run) and read by dbt
--- as the source `forecast`. Idempotent: run on every warehouse set-up.
+-- Migration 0003: forecast tables, written by forecast/store.py (one transaction per run)
+-- and read by dbt as the source `forecast`. Idempotent, to adopt a warehouse created
+-- before migrations.
 create schema if not exists forecast;
 
 create table if not exists forecast.runs (

@@ -1,5 +1,5 @@
--- Data-quality gates: their history in `audit`, and the identifier checks they run in SQL.
--- Run by `sendwh.warehouse.setup()` on every set-up; idempotent.
+-- Migration 0002: the data-quality gates' history in `audit`, and the identifier checks
+-- they run in SQL. Idempotent, to adopt a warehouse created before migrations.
 
 -- One row per gate run (a `sendwh build`, or the DAG's quality_gates task).
 create table if not exists audit.dq_runs (
@@ -63,7 +63,7 @@ inner join audit.dq_runs as runs using (run_id);
 comment on view audit.dq_scorecard is
     'Data-quality gate results by run, borough, source and check (analysts may read this).';
 
--- UPN check letter (sen2-spec.md "Identifier checks"; the same rule as sendwh/identifiers.py,
+-- UPN check letter (sen2-spec.md "Identifier checks"; the same rule as foundation/identifiers.py,
 -- which tests compare this against): weights 2..13 over characters 2..13, digits by value,
 -- a letter in position 13 by its place in the 23-letter alphabet, the sum modulo 23.
 create or replace function audit.upn_is_valid(upn text) returns boolean
