@@ -19,11 +19,13 @@ or WAREHOUSE_URL's server), dropped at the end. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
-import io
 import json
+import logging
 import os
 import platform
+import pstats
 import resource
 import shutil
 import subprocess
@@ -35,6 +37,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse, urlunparse
+
+import psycopg
+from psycopg import sql
+from rich.console import Console
+from rich.table import Table
+
+from extract.entities import ALL_TABLES
+from extract.ingest import ingest, plan_loads
+from foundation.database import is_embedded, warehouse_url
+from foundation.schema import setup
+from foundation.settings import get_settings
+from sendwh.sample import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "bench" / "results" / "loader.json"
@@ -65,8 +79,6 @@ def _peak_rss_mb() -> float:
 
 
 def _profile_summary(profile: Any, top: int = 15) -> dict[str, list[dict]]:
-    import pstats
-
     stats = pstats.Stats(profile)
 
     def name(key: tuple[str, int, str]) -> str:
@@ -90,17 +102,12 @@ def _profile_summary(profile: Any, top: int = 15) -> dict[str, list[dict]]:
 
 def child_main(spec: dict) -> int:
     """Run in a fresh interpreter: the environment (WAREHOUSE_URL, SENDWH_BOROUGHS_FILE)
-    comes from the parent. Prints one JSON line on stdout."""
-    import logging
-
+    comes from the parent. Prints one JSON line on stdout. Everything the loader uses was
+    imported with this module, before the clock starts."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    from extract.ingest import ingest  # import everything before the clock starts
-    import extract.case_extract, extract.dfe_csv, extract.ledger, extract.sen2_xml  # noqa: F401,E401
-
     rss_before = _peak_rss_mb()
     profile = None
     if spec.get("profile"):
-        import cProfile
         profile = cProfile.Profile()
         profile.enable()
     started = time.perf_counter()
@@ -158,7 +165,6 @@ def _with_dbname(url: str, dbname: str) -> str:
 
 
 def _refresh_settings() -> None:
-    from foundation.settings import get_settings
     get_settings.cache_clear()
 
 
@@ -166,8 +172,6 @@ class BenchDatabase:
     """A throw-away database on the warehouse server, named in WAREHOUSE_URL while it lives."""
 
     def __init__(self) -> None:
-        from foundation.database import is_embedded, warehouse_url
-
         _refresh_settings()
         self.embedded = is_embedded()
         self.server_url = warehouse_url()
@@ -176,9 +180,6 @@ class BenchDatabase:
         self._previous = os.environ.get("WAREHOUSE_URL")
 
     def __enter__(self) -> "BenchDatabase":
-        import psycopg
-        from foundation.schema import setup
-
         with psycopg.connect(self.server_url, autocommit=True) as conn:
             conn.execute(f'create database "{self.name}"')
         os.environ["WAREHOUSE_URL"] = self.url
@@ -187,8 +188,6 @@ class BenchDatabase:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        import psycopg
-
         if self._previous is None:
             os.environ.pop("WAREHOUSE_URL", None)
         else:
@@ -201,7 +200,6 @@ class BenchDatabase:
             print(f"could not drop database {self.name}: {err}", file=sys.stderr)
 
     def connect(self):
-        import psycopg
         return psycopg.connect(self.url, autocommit=True)
 
     def empty(self) -> None:
@@ -226,9 +224,6 @@ class BenchDatabase:
 def raw_copy(db: BenchDatabase, rows_by_table: dict[str, int], batch_ids: list[int],
              workdir: Path) -> dict:
     """Time a plain COPY FROM STDIN of the rows the loader wrote, into the same tables."""
-    from psycopg import sql
-    from extract.entities import ALL_TABLES
-
     tables = {t.name: t for t in ALL_TABLES}
     seconds, rows, per_table = 0.0, 0, {}
     with db.connect() as conn, conn.cursor() as cur:
@@ -450,8 +445,6 @@ def _mb(value: float) -> str:
 
 
 def print_tables(data: dict, console) -> None:
-    from rich.table import Table
-
     table = Table(title="Loader vs plain COPY, by source kind and scale")
     for name in ("scale", "kind", "files", "rows", "largest MB", "loader s", "loader rows/s",
                  "COPY s", "COPY rows/s", "ratio", "peak RSS MB"):
@@ -492,13 +485,9 @@ def print_tables(data: dict, console) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from rich.console import Console
-
     console = Console(width=None if sys.stdout.isatty() else 150)
     say = console.print
     _refresh_settings()
-    from foundation.settings import get_settings
-
     dfe_dir = Path(args.dfe_dir) if args.dfe_dir else get_settings().dfe_dir
     report = Report(Path(args.out), args)
     began = time.perf_counter()
@@ -520,8 +509,6 @@ def run(args: argparse.Namespace) -> dict:
                 sample = workroot / f"sample-{scale}"
                 say(f"[bold]scale {scale}[/]: generating {3 * scale} boroughs ...")
                 started = time.perf_counter()
-                from sendwh.sample import generate
-
                 tick = [time.perf_counter()]
 
                 def progress(msg: str) -> None:
@@ -552,8 +539,6 @@ def run(args: argparse.Namespace) -> dict:
                 else:
                     os.environ.pop("SENDWH_BOROUGHS_FILE", None)
                 _refresh_settings()
-                from extract.ingest import plan_loads
-
                 plan = plan_loads(sample, dfe_dir if (scale == 1 and dfe_dir) else None)
                 for kind in args.kinds if measured_scale else []:
                     if kind == "dfe" and scale != 1:

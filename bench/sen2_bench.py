@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import subprocess
@@ -24,18 +25,21 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from lxml import etree
 from rich.console import Console
 from rich.table import Table
+
+from extract.ingest import ingest
+from foundation.identifiers import make_upn
+from foundation.schema import scratch_database
+from sendwh.pipeline import build
+from sendwh.sample import generate as sample
 
 ROOT = Path(__file__).resolve().parents[1]
 console = Console()
 
 
 def big_return(sample_file: Path, out: Path, persons: int) -> int:
-    from lxml import etree
-
-    from foundation.identifiers import make_upn
-
     root = etree.parse(str(sample_file)).getroot()
     header = etree.tostring(root.find("Header"))
     upn_tag = re.compile(rb"<UPN>[^<]*</UPN>")
@@ -73,11 +77,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "sen2.json")
     args = parser.parse_args()
 
-    from sendwh.sample import generate as sample
-    from foundation.schema import scratch_database
-
     results: dict = {"benchmark": "sen2", "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                     "machine": {"cpu_count": __import__("os").cpu_count(), "python": platform.python_version()},
+                     "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version()},
                      "persons": args.persons}
     with tempfile.TemporaryDirectory(prefix="sendwh-sen2-bench-") as tmp:
         tmp = Path(tmp)
@@ -87,7 +88,8 @@ def main() -> None:
         started = time.perf_counter()
         big_return(tmp / "sample" / "HF" / "sen2" / "HF_SEN2_2026.xml", big, args.persons)
         results["file_mb"] = round(big.stat().st_size / 1e6, 1)
-        console.print(f"wrote {args.persons:,} persons ({results['file_mb']} MB) in {time.perf_counter() - started:.1f}s")
+        console.print(f"wrote {args.persons:,} persons ({results['file_mb']} MB) "
+                      f"in {time.perf_counter() - started:.1f}s")
 
         console.print("validating ...")
         results["validate"] = _child(
@@ -99,9 +101,6 @@ def main() -> None:
         v["persons_per_s"] = round(v["persons"] / v["seconds"])
 
         with scratch_database("sen2bench"):
-            from extract.ingest import ingest
-            from sendwh.pipeline import build
-
             console.print("loading it alone into a scratch warehouse and building ...")
             t = time.perf_counter()
             [loaded] = ingest("sen2", [big], "HF")

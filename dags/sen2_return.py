@@ -10,6 +10,9 @@ from datetime import datetime
 
 from airflow.sdk import Param, dag, task
 
+from foundation.settings import get_settings
+from sen2.generate import generate_with_reports
+
 
 @dag(
     dag_id="sen2_return",
@@ -26,9 +29,6 @@ from airflow.sdk import Param, dag, task
 def sen2_return():
     @task
     def build_and_validate(params: dict | None = None) -> dict:
-        from sen2.generate import generate_with_reports
-        from foundation.settings import get_settings
-
         year = int(params["year"])
         out = get_settings().outputs_dir / "sen2" / str(year)
         made, reports = generate_with_reports(params["borough"], year, out)

@@ -7,24 +7,38 @@ fails the run, naming borough, source, check and failing rows, if a blocking che
 only then does `publish_marts` swap them into `marts` in one transaction, and
 `forecast_demand` fits the demand model on the published data (forecast tables, which the
 `demand_forecast` and `forecast_backtest` marts read).
-Only wiring lives here: each task calls one function from `extract/`, `expectations/`
-or `sendwh/`.
+Only wiring lives here: each task calls one function from `extract/`, `expectations/`,
+`forecast/` or `sendwh/`. The tasks that need Great Expectations, statsmodels or openpyxl
+import them when they run, so that parsing this file (Airflow's DAG processor does it every
+30 seconds by default) stays about as light as importing Airflow and Cosmos.
 """
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from airflow.sdk import Param, dag, task
-from cosmos import (DbtTaskGroup, ExecutionConfig, InvocationMode, LoadMode, ProfileConfig,
-                    ProjectConfig, RenderConfig, TestBehavior)
+from airflow.sdk.exceptions import AirflowFailException
+from cosmos import (
+    DbtTaskGroup,
+    ExecutionConfig,
+    InvocationMode,
+    LoadMode,
+    ProfileConfig,
+    ProjectConfig,
+    RenderConfig,
+    TestBehavior,
+)
 
+from foundation.database import analyze_raw
+from foundation.schema import setup
 from foundation.settings import PROJECT_ROOT
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST = DBT_PROJECT / "target" / "manifest.json"
 # sendwh-dbt: dbt with the warehouse connection taken from WAREHOUSE_URL or the embedded server
-DBT_EXECUTABLE = Path(__import__("sys").executable).with_name("sendwh-dbt")
+DBT_EXECUTABLE = Path(sys.executable).with_name("sendwh-dbt")
 
 
 @dag(
@@ -47,26 +61,23 @@ DBT_EXECUTABLE = Path(__import__("sys").executable).with_name("sendwh-dbt")
 def send_warehouse():
     @task
     def prepare_warehouse() -> None:
-        from foundation.schema import setup
-
         setup()
 
     @task
     def plan_loads(params: dict | None = None) -> list[dict]:
-        from extract.ingest import plan_loads as plan
+        from extract.ingest import plan_loads as plan  # noqa: PLC0415 - the readers load openpyxl and numpy
 
         return plan(params["source_dir"], params.get("dfe_dir") or None)
 
     @task(retries=3, retry_delay=timedelta(seconds=10))
     def ingest_source(load: dict) -> dict:
-        from extract.ingest import run_load
+        from extract.ingest import run_load  # noqa: PLC0415 - the readers load openpyxl and numpy
 
         return run_load(load)
 
     @task
     def report_loads(results: list[dict]) -> dict:
-        from extract.ingest import summarise
-        from foundation.database import analyze_raw
+        from extract.ingest import summarise  # noqa: PLC0415 - the readers load openpyxl and numpy
 
         analyze_raw()  # statistics for what just landed, before dbt plans its joins
         # index within the length: iterating a lazy XCom sequence to its end logs a 404
@@ -105,9 +116,7 @@ def send_warehouse():
     )
     @task
     def quality_gates(params: dict | None = None) -> str:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from sendwh.pipeline import run_gates
+        from sendwh.pipeline import run_gates  # noqa: PLC0415 - Great Expectations takes seconds to import
 
         report = run_gates(params.get("today") or None)
         summary = "\n".join(report.summary_lines())
@@ -118,13 +127,13 @@ def send_warehouse():
 
     @task(retries=0)
     def publish_marts(gate_run_id: str) -> None:  # `run_id` is reserved by Airflow
-        from sendwh.pipeline import publish_marts as publish
+        from sendwh.pipeline import publish_marts as publish  # noqa: PLC0415 - imports Great Expectations
 
         publish(gate_run_id)
 
     @task
     def forecast_demand(params: dict | None = None) -> dict:
-        from forecast import run_forecast
+        from forecast import run_forecast  # noqa: PLC0415 - statsmodels and scipy take seconds to import
 
         summary = run_forecast(dfe_dir=params.get("dfe_dir") or None,
                                today=params.get("today") or None)

@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import great_expectations as gx
+from great_expectations.core.run_identifier import RunIdentifier
 from psycopg import sql
 
-from expectations.catalogue import (Check, asset_query, load_config, mart_checks,
-                                    row_id_columns, source_checks)
-from expectations.gx_project import (data_docs_index, open_context, replace_datasource,
-                                     warehouse_url_in_environment)
+from expectations.catalogue import Check, asset_query, load_config, mart_checks, row_id_columns, source_checks
+from expectations.gx_project import data_docs_index, open_context, replace_datasource, warehouse_url_in_environment
+from expectations.history import summary_lines as recorded_summary_lines
+from foundation.database import connect
+from foundation.settings import get_settings
 
 BUILD_SCHEMA = "marts_build"
 SOURCE_KINDS = ("sen2", "case", "ledger")
@@ -58,11 +61,8 @@ class GateReport:
 
     def summary_lines(self, examples: int = 3) -> list[str]:
         """The recorded run's summary (see expectations.history.summary_lines)."""
-        from expectations.history import summary_lines
-        from foundation.database import connect
-
         with connect() as conn:
-            return summary_lines(conn, self.run_id, examples)
+            return recorded_summary_lines(conn, self.run_id, examples)
 
 
 def gate_scope(conn) -> list[tuple[str, str]]:
@@ -97,8 +97,6 @@ def render_query(conn, check: Check, run_date: date, build_schema: str) -> str:
 
 
 def _expectation(check: Check, key: int):
-    import great_expectations as gx
-
     cls = getattr(gx.expectations, "".join(w.title() for w in check.expectation.split("_")))
     return cls(**check.kwargs, meta={"gate_key": key, "check": check.name,
                                       "severity": check.severity, "borough": check.borough,
@@ -135,9 +133,6 @@ def run_gates(run_date: date | None = None, build_schema: str = BUILD_SCHEMA,
               run_id: str | None = None, config_path: Path | None = None,
               say=print) -> GateReport:
     """Run every check; record the run and its results in audit; rebuild Data Docs."""
-    from foundation.settings import get_settings
-    from foundation.database import connect
-
     run_date = run_date or date.today()
     run_id = run_id or f"gates_{run_date:%Y%m%d}_{uuid.uuid4().hex[:8]}"
     config = load_config(config_path)
@@ -165,9 +160,6 @@ def _validate(checks: list[Check], queries: dict, outputs: Path, run_id: str,
     then rebuilt for this run's results (and the index of all runs) once."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import great_expectations as gx
-        from great_expectations.core.run_identifier import RunIdentifier
-
         groups: dict[str, list[int]] = defaultdict(list)
         for key, check in enumerate(checks):
             groups[asset_name(check)].append(key)
@@ -201,8 +193,6 @@ def asset_name(check: Check) -> str:
 
 def record(report: GateReport, outputs: Path) -> None:
     """The run's results into audit.dq_results, and its status into audit.dq_runs."""
-    from foundation.database import connect
-
     rows = [(report.run_id, r.check.borough, r.check.source, r.check.asset, r.check.name,
              r.check.severity, r.check.expectation + ":" + r.check.kwargs.get("column", ""),
              r.passed, r.observed_value, r.observed_unit, r.rows_checked, r.check.threshold,

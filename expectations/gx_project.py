@@ -5,10 +5,17 @@ the environment variable when it connects, so no password is written to disk."""
 from __future__ import annotations
 
 import os
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+import great_expectations as gx
+from great_expectations.core.batch_definition import BatchDefinition
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.datasource.fluent import PostgresDatasource
+from great_expectations.datasource.fluent.sql_datasource import QueryAsset
+
+from foundation.database import warehouse_url
 
 DATASOURCE = "warehouse"
 CONNECTION_STRING = "${WAREHOUSE_URL}"
@@ -21,8 +28,6 @@ def data_docs_index(outputs: Path) -> Path:
 @contextmanager
 def warehouse_url_in_environment() -> Iterator[None]:
     """WAREHOUSE_URL set for GX's substitution (the embedded server's URL when unset)."""
-    from foundation.database import warehouse_url
-
     previous = os.environ.get("WAREHOUSE_URL")
     os.environ["WAREHOUSE_URL"] = previous or warehouse_url()
     try:
@@ -35,11 +40,6 @@ def warehouse_url_in_environment() -> Iterator[None]:
 def open_context(outputs: Path):
     """The file context, created on first use; analytics and progress bars off."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
     outputs.mkdir(parents=True, exist_ok=True)
     # Suites, validation definitions and the checkpoint are rebuilt by every run from
     # expectations/suites.yml; last run's would name query assets this run may not have
@@ -56,10 +56,6 @@ def open_context(outputs: Path):
 def replace_datasource(context, queries: dict[str, str]):
     """The warehouse data source, recreated with one query asset per name (built in one go:
     adding assets one by one rewrites the project's YAML each time)."""
-    from great_expectations.core.batch_definition import BatchDefinition
-    from great_expectations.datasource.fluent import PostgresDatasource
-    from great_expectations.datasource.fluent.sql_datasource import QueryAsset
-
     if DATASOURCE in context.data_sources.all():
         context.data_sources.delete(DATASOURCE)
     assets = [QueryAsset(name=name, query=query,

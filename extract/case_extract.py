@@ -8,6 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator
+from zipfile import BadZipFile
+
+import openpyxl
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from extract.entities import CASE_TABLES, RawTable
 from extract.errors import RejectedFile
@@ -107,9 +111,6 @@ class WorkbookExtract(_CaseExtract):
         self.tables = [CASE_TABLES[s["entity"]] for s in self.spec["sheets"].values()]
 
     def _open(self):
-        import openpyxl
-        from zipfile import BadZipFile
-
         if self.path.stat().st_size == 0:
             raise RejectedFile(self.path, "the file is empty (0 bytes): was the export cut short?")
         try:
@@ -173,8 +174,6 @@ def _identity(value: str | None) -> str | None:
 
 def _cell(sheet, ref: str) -> Any:
     # read-only worksheets don't index cells; walk to the row instead
-    from openpyxl.utils.cell import coordinate_from_string, column_index_from_string
-
     col, row = coordinate_from_string(ref)
     for values in sheet.iter_rows(min_row=row, max_row=row, values_only=True):
         c = column_index_from_string(col) - 1

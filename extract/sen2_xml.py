@@ -16,6 +16,7 @@ from extract.entities import SEN2_TABLES, RawTable
 from extract.errors import RejectedFile
 from extract.fields import code_lookup
 from extract.source import SourceFile
+from foundation.codes import normalise_ethnicity
 
 # lower-case element name -> raw column name
 ALIASES = {
@@ -143,7 +144,6 @@ class Sen2Return(SourceFile):
             if text is not None and column in lookups:
                 mapped = lookups[column].get(text) or lookups[column].get(text.upper())
                 if mapped is None and column == "ethnicity":
-                    from foundation.codes import normalise_ethnicity
                     mapped = normalise_ethnicity(text.upper())
                     mapped = mapped if mapped in lookups[column] else None
                 if mapped is None:

@@ -15,6 +15,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from forecast import store
+from forecast.aggregate import AggregateConfig
+from forecast.backtest import beats_baselines, run_backtest
+from forecast.boroughs import forecast_boroughs
+from forecast.history import has_history, read_history
+from forecast.model import ModelConfig, rates_summary
+from forecast.published import DfeDataError, load_published
+from foundation.database import connect
+from foundation.settings import get_settings
+
 
 @dataclass
 class ForecastSummary:
@@ -37,13 +47,6 @@ def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = N
 
     scenarios: `forecast.model.Scenario`s forecast beside the baseline (rows with their name
     in the `scenario` column), e.g. Scenario(joiner_multiplier=1.1, name='joiners_x1.1')."""
-    from forecast import store
-    from forecast.boroughs import forecast_boroughs
-    from forecast.history import has_history, read_history
-    from forecast.model import ModelConfig
-    from foundation.settings import get_settings
-    from foundation.database import connect
-
     today_d = date.fromisoformat(str(today)) if today else None
     config = ModelConfig()
     summary = ForecastSummary(None, [], None, 0)
@@ -60,7 +63,6 @@ def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = N
                                           scenario=scenario)[0]
             run_id = store.new_run_id("borough")
             origin = max(f.origin for f in fits.values())
-            from forecast.model import rates_summary
             store.write_demand(conn, rows, run_id=run_id, started_at=started, origin_year=origin,
                                settings={"model": vars(config), "horizon": horizon,
                                          "scenarios": [vars(x) for x in scenarios or []]},
@@ -71,8 +73,6 @@ def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = N
             summary.notes.append("no plans at census in the warehouse: no borough forecast")
         folder = Path(dfe_dir) if dfe_dir else get_settings().dfe_dir
         if folder and Path(folder).is_dir():
-            from forecast.published import DfeDataError
-
             try:
                 result = run_published_backtest(conn, folder)
             except DfeDataError as error:     # a DfE folder without caseload files
@@ -87,11 +87,6 @@ def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = N
 
 def run_published_backtest(conn, dfe_dir: str | Path, progress=None) -> dict:
     """Backtest on DfE's published caseloads and write forecast.backtest."""
-    from forecast import store
-    from forecast.aggregate import AggregateConfig
-    from forecast.backtest import beats_baselines, run_backtest
-    from forecast.published import load_published
-
     started = datetime.now(timezone.utc)
     config = AggregateConfig()
     result = run_backtest(load_published(dfe_dir), config=config, progress=progress)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from statsmodels.stats.meta_analysis import combine_effects
 
 from forecast.published import BAND_AGES, PublishedSeries
 
@@ -75,8 +76,6 @@ def log_ratios(series: PublishedSeries) -> np.ndarray:
 
 
 def fit_aggregate(series: PublishedSeries, origin: int, config: AggregateConfig | None = None) -> AggregateFit:
-    from statsmodels.stats.meta_analysis import combine_effects
-
     config = config or AggregateConfig()
     series = series.upto(origin)
     at = np.flatnonzero(series.years == origin)
@@ -92,7 +91,6 @@ def fit_aggregate(series: PublishedSeries, origin: int, config: AggregateConfig 
     in_window = (ages < config.window)
     weight = np.where(in_window, config.decay ** ages, 0.0)[None, :, None] * np.isfinite(lr)
     size = np.nansum(weight, axis=1)                    # [c, b]
-    mean_c = np.nansum(np.nan_to_num(lr) * weight, axis=1) / np.where(size > 0, size, 1)
 
     # national level per year: size-weighted mean across councils (large councils are less noisy)
     wt = np.nan_to_num(counts.sum(axis=2, keepdims=True)) * np.isfinite(lr)

@@ -1,6 +1,8 @@
 """Forecasts for every council from DfE's published series (the aggregate cohort model)."""
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 
 from forecast.aggregate import AggregateConfig, fit_aggregate, simulate_aggregate
@@ -28,8 +30,6 @@ def forecast_published(series: PublishedSeries, origin: int, horizon: int = 3,
 
 
 def write_csv(rows: list[dict], path) -> None:
-    import csv
-
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()

@@ -23,6 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from patsy import dmatrix
+from scipy.optimize import minimize_scalar
+from scipy.stats import betabinom
 
 AGES = np.arange(26)
 MAX_AGE = 25
@@ -126,10 +131,6 @@ def count_transitions(records) -> Transitions:
 
 def _pooled_continuation(at_risk: np.ndarray, continued: np.ndarray) -> np.ndarray:
     """A binomial GLM over all cells: natural spline in age + need group + placement group."""
-    import pandas as pd
-    import statsmodels.api as sm
-    from patsy import dmatrix
-
     age, need, place = np.meshgrid(AGES, np.arange(len(NEED_GROUPS)), np.arange(len(PLACEMENTS)), indexing="ij")
     frame = pd.DataFrame({"age": age.ravel(), "need": need.ravel(), "place": place.ravel()})
     design = np.asarray(dmatrix("cr(age, df=5, constraints='center') + C(need) + C(place)", frame))
@@ -149,9 +150,6 @@ def _pooled_continuation(at_risk: np.ndarray, continued: np.ndarray) -> np.ndarr
 def _prior_strength(n: np.ndarray, k: np.ndarray, p0: np.ndarray) -> float:
     """Beta prior strength m (alpha = m p0, beta = m (1 - p0)) by maximum beta-binomial
     likelihood over the observed cells."""
-    from scipy.optimize import minimize_scalar
-    from scipy.stats import betabinom
-
     use = n > 0
     n, k, p0 = n[use], k[use], p0[use]
     if not use.any():
@@ -166,8 +164,6 @@ def _prior_strength(n: np.ndarray, k: np.ndarray, p0: np.ndarray) -> float:
 
 
 def fit_cohort(trans: Transitions, origin: int | None = None, config: ModelConfig | None = None) -> CohortFit:
-    import statsmodels.api as sm
-
     config = config or ModelConfig()
     origin = origin or max(trans.stock)
     use = (trans.years <= origin) & (trans.years > origin - config.rate_window)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 BANDS = ("under 5", "5-10", "11-15", "16-19", "20-25")
 # single years of age in each DfE band (the cohort model ages counts between bands)
@@ -131,8 +132,6 @@ def _files(dfe_dir: Path) -> tuple[Path, Path | None]:
 
 
 def _number(series):
-    import pandas as pd
-
     text = series.astype("string").str.strip().str.replace(",", "", regex=False)
     values = pd.to_numeric(text.where(~text.str.lower().isin(MISSING)), errors="coerce")
     return pd.Series(values.to_numpy(dtype=float, na_value=np.nan), index=series.index)
@@ -154,8 +153,6 @@ def _band_of_age(label: str) -> int | None:
 
 def load_published(dfe_dir: Path | str) -> PublishedSeries:
     """Every local authority's January series from a DfE folder (see module docstring)."""
-    import pandas as pd
-
     new_file, old_file = _files(Path(dfe_dir))
     totals: dict[tuple[str, int], float] = {}
     bands: dict[tuple[str, int], np.ndarray] = {}
@@ -182,7 +179,8 @@ def load_published(dfe_dir: Path | str) -> PublishedSeries:
                 bands.setdefault(key, np.full(5, np.nan))[_OLD_BANDS[row.characteristic_age]] = row.value
     if new_file is not None:
         new = pd.read_csv(new_file, dtype=str, keep_default_na=False)
-        _require(new, new_file, ["time_period", "geographic_level", "old_la_code", "breakdown_topic", "breakdown", "ehcplans"])
+        _require(new, new_file, ["time_period", "geographic_level", "old_la_code", "breakdown_topic",
+                                 "breakdown", "ehcplans"])
         new = new[new.geographic_level == "Local authority"].copy()
         new["year"] = new.time_period.map(january_year)
         new["value"] = _number(new.ehcplans)

@@ -1,6 +1,8 @@
 """Reading forecast tables back for people: the demo's lines and rich tables."""
 from __future__ import annotations
 
+from rich.table import Table
+
 MODEL_LABELS = {"cohort_model": "cohort model", "last_value": "last value carried forward",
                 "linear_trend_3y": "linear trend, last 3 years"}
 
@@ -45,14 +47,13 @@ def tri_borough_summary_lines(conn, scenario: str = "baseline") -> list[str]:
     return lines
 
 
-def backtest_table(metrics: list[dict], title: str):
-    from rich.table import Table
-
+def backtest_table(metrics: list[dict], title: str) -> Table:
     table = Table(title=title)
     for column in ("model", "horizon", "WAPE", "bias", "80% coverage", "forecasts", "councils", "origins"):
         table.add_column(column, justify="left" if column == "model" else "right")
     for m in metrics:
         table.add_row(MODEL_LABELS.get(m["model"], m["model"]), str(m["horizon"]), f"{m['wape']:.2%}",
                       f"{m['bias']:+.2%}", "-" if m["coverage_80"] is None else f"{m['coverage_80']:.1%}",
-                      str(m["forecasts"]), str(m["councils"]), f"{m['first_origin']}-{m['last_origin']} ({m['origins']})")
+                      str(m["forecasts"]), str(m["councils"]),
+                      f"{m['first_origin']}-{m['last_origin']} ({m['origins']})")
     return table

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from foundation.settings import PROJECT_ROOT
+from sendwh.pipeline import ensure_manifest
 
 DAGS = PROJECT_ROOT / "dags"
 
@@ -59,8 +60,6 @@ def load_dag(dag_id: str, file_name: str):
 
 def run_dag(dag_id: str, file_name: str, conf: dict[str, Any]) -> Any:
     """Run a DAG in-process with `dag.test()`; returns the DagRun."""
-    from sendwh.pipeline import ensure_manifest
-
     ensure_manifest()  # the dbt task group is rendered from dbt's manifest
     prepare_airflow()
     dag = load_dag(dag_id, file_name)

@@ -5,12 +5,21 @@ import shutil
 import time
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
+from expectations.history import latest_run, summary_lines
+from forecast.report import tri_borough_summary_lines
+from foundation.database import connect, warehouse_url
+from foundation.schema import setup
 from foundation.settings import get_settings
+from sen2.generate import generate_with_reports
+from sendwh.airflow_run import run_dag
+from sendwh.finance_report import finance_summary_lines
+from sendwh.sample import generate
 
 SAMPLE_AS_OF = date(2026, 11, 30)
 
@@ -27,8 +36,6 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
     out = sample_dir(defects)
     if out.exists():
         shutil.rmtree(out)
-    from sendwh.sample import generate
-
     console.rule("1. sample data")
     manifest = generate(out, seed=seed, scale=1, defects=defects, as_of=SAMPLE_AS_OF,
                         progress=lambda m: console.print(f"  {m}"))
@@ -39,9 +46,6 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
         dfe = None
 
     console.rule("2. the send_warehouse DAG (Airflow, in-process)")
-    from foundation.database import connect, warehouse_url
-    from foundation.schema import setup
-
     console.print(f"  warehouse: {warehouse_url()}")
     setup()
     with connect() as conn:
@@ -52,8 +56,6 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
                   "group runs `dbt build` model by model into the build schema (a few minutes "
                   "on 2 cores); quality_gates checks it; publish_marts swaps it into `marts`; "
                   "forecast_demand fits the demand model")
-    from sendwh.airflow_run import run_dag
-
     run = run_dag("send_warehouse", "send_warehouse.py",
                   {"source_dir": str(out), "dfe_dir": str(dfe) if dfe else "",
                    "today": SAMPLE_AS_OF.isoformat()})
@@ -74,18 +76,15 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
     console.rule("5. the marts (schema marts)")
     _print_marts(console)
     console.rule("6. finance: savings delivery and invest-to-save payback")
-    _print_lines(console, "sendwh.finance_report", "finance_summary_lines")
+    _print_lines(console, finance_summary_lines)
     console.rule("7. demand forecast: EHC plans next three Januaries (p50, 80% interval)")
-    _print_lines(console, "forecast.report", "tri_borough_summary_lines")
+    _print_lines(console, tri_borough_summary_lines)
     console.rule("8. SEN2 returns for 2026, generated from the warehouse and validated")
     return _sen2_returns(console, settings.outputs_dir / "sen2" / "2026")
 
 
 def _print_gates(console: Console, since, outputs: Path) -> str | None:
     """The gate run of this DAG run: its summary, and where its Data Docs are."""
-    from expectations.history import latest_run, summary_lines
-    from foundation.database import connect
-
     with connect() as conn:
         run = latest_run(conn, since)
         if run is None:
@@ -104,19 +103,13 @@ def _print_gates(console: Console, since, outputs: Path) -> str | None:
     return status
 
 
-def _print_lines(console: Console, module: str, function: str) -> None:
-    from importlib import import_module
-
-    from foundation.database import connect
-
+def _print_lines(console: Console, lines_of: Callable[..., list[str]]) -> None:
     with connect() as conn:
-        for line in getattr(import_module(module), function)(conn):
+        for line in lines_of(conn):
             console.print(f"  {line}", highlight=False, markup=False)
 
 
 def _sen2_returns(console: Console, out: Path) -> int:
-    from sen2.generate import generate_with_reports
-
     table = Table("borough", "file", "persons", "errors", "queries", "report")
     errors = 0
     for borough in ("HF", "KC", "WCC"):
@@ -130,8 +123,6 @@ def _sen2_returns(console: Console, out: Path) -> int:
 
 
 def _print_marts(console: Console) -> None:
-    from foundation.database import connect
-
     with connect() as conn:
         timeliness = conn.execute(
             'select borough, calendar_year, requests_received_in_year, request_outcome_six_weeks_pc, '
@@ -167,8 +158,6 @@ def _print_marts(console: Console) -> None:
 
 
 def _print_landed(console: Console, after_batch: int) -> None:
-    from foundation.database import connect
-
     with connect() as conn:
         rows = conn.execute(
             "select source_kind, coalesce(borough, 'England'), status, count(*), sum(rows_loaded) "

@@ -1,12 +1,23 @@
-"""`sendwh forecast ...`: exit 0 success, 1 a finding (the model misses its targets), 2 usage.
-Imports here stay light; the model's libraries load inside the commands."""
+"""`sendwh forecast ...`: exit 0 success, 1 a finding (the model misses its targets), 2 usage."""
 from __future__ import annotations
 
+import time
+from datetime import date
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
+
+from forecast import run_forecast, run_published_backtest
+from forecast.backtest import beats_baselines, default_origins, run_backtest
+from forecast.councils import forecast_published, write_csv
+from forecast.model import Scenario
+from forecast.published import DfeDataError, january_year, load_published
+from forecast.report import backtest_table, tri_borough_summary_lines
+from foundation.database import connect
+from foundation.settings import get_settings
 
 from foundation.schema import setup
 
@@ -21,8 +32,6 @@ def _usage(message: str) -> None:
 
 
 def _load(dfe_dir: Path):
-    from forecast.published import DfeDataError, load_published
-
     try:
         return load_published(dfe_dir)
     except DfeDataError as error:
@@ -32,8 +41,6 @@ def _load(dfe_dir: Path):
 def _dfe_dir(value: Optional[Path]) -> Optional[Path]:
     if value is not None:
         return value
-    from foundation.settings import get_settings
-
     return get_settings().dfe_dir
 
 
@@ -43,9 +50,6 @@ def published(dfe_dir: Path = typer.Option(..., "--dfe-dir", help="DfE's EHC pla
               horizon: int = typer.Option(3, min=1, max=10, help="Januaries ahead."),
               out: Path = typer.Option(..., "--out", help="CSV to write.")) -> None:
     """Forecast every council with a published series from DfE's data up to ORIGIN."""
-    from forecast.councils import forecast_published, write_csv
-    from forecast.published import DfeDataError, january_year
-
     try:
         origin_year = january_year(origin)
     except DfeDataError as error:
@@ -70,13 +74,6 @@ def backtest(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="DfE
                                                     "(default: settings' SENDWH_DFE_DIR)."),
              write: bool = typer.Option(True, help="Write the metrics to forecast.backtest.")) -> None:
     """Rolling-origin backtest on every council's published caseload, against two baselines."""
-    import time
-
-    from rich.progress import Progress
-
-    from forecast.backtest import beats_baselines, default_origins, run_backtest
-    from forecast.report import backtest_table
-
     folder = _dfe_dir(dfe_dir)
     if folder is None:
         _usage("no DfE folder: give --dfe-dir")
@@ -88,9 +85,6 @@ def backtest(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="DfE
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("origins", total=len(origins))
         if write:
-            from forecast import run_published_backtest
-            from foundation.database import connect
-
             with connect() as conn:
                 result = run_published_backtest(conn, folder, progress=lambda _: progress.advance(task))
             metrics, councils = result["metrics"], result["councils"]
@@ -116,18 +110,10 @@ def run(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="Also bac
                                         "placements made in maintained special schools instead.")) -> None:
     """Fit each borough in the warehouse and write the forecast tables (the baseline, and a
     scenario beside it when a lever is moved)."""
-    from forecast import run_forecast
-    from forecast.model import Scenario
-    from forecast.published import DfeDataError
-    from forecast.report import backtest_table, tri_borough_summary_lines
-    from foundation.database import connect
-
     if dfe_dir is not None and not dfe_dir.is_dir():
         _usage(f"--dfe-dir {dfe_dir} is not a folder")
     if today:
         try:
-            from datetime import date
-
             date.fromisoformat(today)
         except ValueError:
             _usage(f"--today {today!r}: expected YYYY-MM-DD")

@@ -1,5 +1,4 @@
-"""`sendwh sen2 ...`: a Typer sub-app. Imports only typer here; the validator (lxml) and the
-report are imported inside the command, so `sendwh --help` stays quick.
+"""`sendwh sen2 ...`: a Typer sub-app (validate, generate, summary, diff).
 
 Exit status of `validate`: 0 no errors (queries and notes allowed), 1 at least one error,
 2 usage or an unreadable file (missing, empty, not XML at all).
@@ -11,6 +10,12 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from sen2.diff import diff_returns
+from sen2.generate import GenerateError, generate_with_reports
+from sen2.report import FORMATS, render
+from sen2.validator import borough_lea, validate_files
+from sendwh.sen2_summary import SummaryError, summarise
 
 app = typer.Typer(help="SEN2 returns: generate a borough's return from the warehouse, "
                        "validate any supplier's SEN2 XML.", no_args_is_help=True,
@@ -36,16 +41,12 @@ def validate(
     """Check SEN2 files: well-formed XML, the year's XSD, then every rule (sen2/rules.py).
     Exit 0 no errors, 1 errors, 2 usage or unreadable file."""
     fmt = fmt.lower()
-    from sen2.report import FORMATS, render
-
     if fmt not in FORMATS:
         _fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if year is not None and not 2000 <= year <= 2100:
         _fail(f"--year {year} is not a collection year")
     if lea is not None and not (lea.isdigit() and len(lea) == 3):
         _fail(f"--lea {lea!r} is not a 3-digit LA number")
-    from sen2.validator import borough_lea, validate_files
-
     if borough is not None and borough_lea(borough) is None:
         _fail(f"unknown borough {borough!r}")
     results = validate_files(files, year=year, lea=lea, borough=borough)
@@ -74,8 +75,6 @@ def generate(
     """Write the borough's SEN2 return for YEAR from the warehouse (after `sendwh build`),
     validate it, and write its validation report (HTML and CSV) beside it. A return with
     errors is still written; the exit status is then 1."""
-    from sen2.generate import GenerateError, generate_with_reports
-
     try:
         made, _ = generate_with_reports(borough, year, out)
     except GenerateError as err:
@@ -95,8 +94,6 @@ def summary(file: Path = typer.Argument(..., help="a SEN2 XML file")) -> None:
     exceptions, active plans by need and placement), by the marts' own definitions."""
     if not file.exists():
         _fail(f"{file}: no such file")
-    from sendwh.sen2_summary import SummaryError, summarise
-
     try:
         s = summarise(file)
     except SummaryError as err:
@@ -131,8 +128,6 @@ def diff(
     for path in (old, new):
         if not path.exists():
             _fail(f"{path}: no such file")
-    from sen2.diff import diff_returns
-
     d = diff_returns(old, new)
     typer.echo(f"{old.name} -> {new.name}")
     for title, items in (("persons added", d.added), ("persons removed", d.removed),
@@ -143,8 +138,6 @@ def diff(
         for item in items[:limit]:
             typer.echo(f"    {item}")
     if measures:
-        from sendwh.sen2_summary import summarise
-
         a, b = summarise(old), summarise(new)
         typer.echo(f"  {'measure':<36} {old.name:>18} {new.name:>18}")
         for key in ("requests_received_in_year", "plans_issued_den", "plans_issued_den_ex",

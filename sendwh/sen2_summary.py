@@ -11,6 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from psycopg import sql
+
+from expectations.gate import BUILD_SCHEMA
+from extract.ingest import ingest
+from foundation.database import analyze_raw, connect
+from foundation.schema import scratch_database
+from sendwh.pipeline import run_dbt
+
 
 @dataclass
 class Summary:
@@ -27,14 +35,6 @@ class SummaryError(Exception):
 
 
 def summarise(path: Path) -> Summary:
-    from psycopg import sql
-
-    from expectations.gate import BUILD_SCHEMA
-    from extract.ingest import ingest
-    from sendwh.pipeline import run_dbt
-    from foundation.database import analyze_raw, connect
-    from foundation.schema import scratch_database
-
     with scratch_database("summary"):
         [loaded] = ingest("sen2", [path])
         if loaded.status != "loaded":

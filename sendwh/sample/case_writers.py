@@ -13,6 +13,8 @@ import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
+from openpyxl import Workbook
+
 from .defects import Injector
 from .population import BoroughData, Plan, Request
 
@@ -237,8 +239,6 @@ def _entity_rows(data: BoroughData) -> dict[str, list[dict]]:
 # -- KC: XLSX workbook -------------------------------------------------------------
 def write_kc(data: BoroughData, layout: dict, root: Path, rel: Path, stamp: str,
              inj_factory, files: list) -> None:
-    from openpyxl import Workbook
-
     mapper = Mapper(layout, (1, 0))
     sheets = layout["case"]["datasets"]["workbook"]["sheets"]
     info = layout["case"].get("info_sheet", {})

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from foundation.identifiers import UPN_CHECK_ALPHABET
+from foundation.identifiers import UPN_CHECK_ALPHABET, upn_check_letter
 
 KINDS = ("missing_upn", "invalid_upn", "decision_before_request", "unknown_code",
          "duplicate_row", "wrong_borough", "blank_mandatory")
@@ -85,7 +85,6 @@ class Injector:
             upn = row.get(roles["upn"])
             if not upn:
                 upn = "A" + "".join(str(int(d)) for d in self.rng.integers(0, 10, 12))
-                from foundation.identifiers import upn_check_letter
                 upn = upn_check_letter(upn[1:]) + upn[1:]
             row[roles["upn"]] = corrupt_upn(upn)
             field = roles["upn"]

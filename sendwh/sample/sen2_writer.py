@@ -8,6 +8,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from foundation.identifiers import make_upn
+
 from . import calibration as cal
 from .defects import Injector, corrupt_upn
 from .population import BoroughData, Plan, Request
@@ -204,7 +206,6 @@ def _person_defect(el, inj: Injector, position: int) -> int:
     elif kind == "invalid_upn":
         upn = el.find("UPN")
         if upn is None:
-            from foundation.identifiers import make_upn
             upn = E("UPN")
             upn.text = make_upn("999", 1000, 10, position % 1000)
             el.insert(list(el).index(el.find("PostCode")) + 1, upn)
