@@ -96,20 +96,32 @@ by_line as (
     left join actual_investment using (line, fiscal_year_start)
 ),
 
+programme_investment as (
+    {{ all_rows('by_line',
+        columns=['line', 'fiscal_year_start', 'year_index', 'savings_year'],
+        measures=['planned_investment_gbp', 'actual_investment_gbp'],
+        over='line') }}
+),
+
 programme as (
     select
-        'ALL' as line,
-        by_line.fiscal_year_start,
-        by_line.year_index,
-        by_line.savings_year,
-        sum(by_line.planned_investment_gbp) as planned_investment_gbp,
-        sum(by_line.actual_investment_gbp) as actual_investment_gbp,
-        coalesce(max(planned_savings.planned_gbp), 0) as planned_savings_gbp,
-        max(actual_savings.actual_gbp) as actual_savings_gbp
-    from by_line
+        programme_investment.line,
+        programme_investment.fiscal_year_start,
+        programme_investment.year_index,
+        programme_investment.savings_year,
+        programme_investment.planned_investment_gbp,
+        programme_investment.actual_investment_gbp,
+        coalesce(planned_savings.planned_gbp, 0) as planned_savings_gbp,
+        actual_savings.actual_gbp as actual_savings_gbp
+    from programme_investment
     left join planned_savings using (fiscal_year_start)
     left join actual_savings using (fiscal_year_start)
-    group by 1, 2, 3, 4
+),
+
+flows as (
+    select * from by_line
+    union all
+    select * from programme
 ),
 
 final as (
@@ -117,7 +129,7 @@ final as (
         flows.*,
         periods.latest_period as periods_loaded,
         1 / power(1 + {{ finance['discount_rate'] }}, flows.year_index) as discount_factor
-    from (select * from by_line union all select * from programme) as flows
+    from flows
     left join periods using (fiscal_year_start)
 )
 
