@@ -25,8 +25,12 @@ periods as (
     where borough = 'ALL'
 ),
 
-first_year as (
-    select min(fiscal_year_start) as fiscal_year_start from plan
+plan_years as (
+    select
+        min(fiscal_year_start) as first_fiscal_year_start,
+        min(fiscal_year_start) filter (where savings_year = 1) as first_savings_fiscal_year_start,
+        max(fiscal_year_start) as last_fiscal_year_start
+    from plan
 ),
 
 years as (
@@ -35,11 +39,11 @@ years as (
     -- ledger years after the appraisal period
     select
         periods.fiscal_year_start,
-        periods.fiscal_year_start - first_year.fiscal_year_start,
-        periods.fiscal_year_start - (select min(fiscal_year_start) from plan where savings_year = 1) + 1
+        periods.fiscal_year_start - plan_years.first_fiscal_year_start,
+        periods.fiscal_year_start - plan_years.first_savings_fiscal_year_start + 1
     from periods
-    cross join first_year
-    where periods.fiscal_year_start > (select max(fiscal_year_start) from plan)
+    cross join plan_years
+    where periods.fiscal_year_start > plan_years.last_fiscal_year_start
 ),
 
 invest_lines as (
