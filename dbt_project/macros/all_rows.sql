@@ -24,8 +24,10 @@
              (int_ledger_periods)
 
   Used by ehcp_caseload, statement_transfers, placement_unit_costs, high_needs_spend,
-  savings_delivery, int_ledger_periods and int_invest_to_save_flows. The ALL rows are
-  checked against the boroughs' by the quality gate mart_tri_borough
+  savings_delivery, int_ledger_periods and int_invest_to_save_flows. Still written by hand
+  in timeliness_measures (macros/timeliness.sql), whose tri_borough CTE is
+  all_rows('counts', columns=['borough', 'period'], measures=[its 11 counts], cast='bigint').
+  The ALL rows are checked against the boroughs' by the quality gate mart_tri_borough
   (expectations/queries/mart_tri_borough.sql).
 #}
 {% macro all_rows(relation, columns, measures, over='borough', cast=none, aggregate='sum') -%}
