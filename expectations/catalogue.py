@@ -94,10 +94,19 @@ def source_checks(config: dict, borough: str, source: str) -> list[Check]:
             for spec in asset_spec["checks"]]
 
 
+def mart_scope(scope: str, boroughs: list[str]) -> list[str]:
+    """The boroughs a mart check runs for: each borough (the default), the tri-borough rows
+    only (`all`), or both (`boroughs_and_all`)."""
+    scopes = {"boroughs": boroughs, "all": ["ALL"], "boroughs_and_all": [*boroughs, "ALL"]}
+    if scope not in scopes:
+        raise ValueError(f"expectations suites: mart scope {scope!r} is not one of {sorted(scopes)}")
+    return scopes[scope]
+
+
 def mart_checks(config: dict, boroughs: list[str]) -> list[Check]:
     checks = []
     for asset, asset_spec in suites()["marts"].items():
-        scope = ["ALL"] if asset_spec.get("scope") == "all" else boroughs
+        scope = mart_scope(asset_spec.get("scope", "boroughs"), boroughs)
         checks += [_make(config, "mart", borough, asset, spec)
                    for borough in scope for spec in asset_spec["checks"]]
     return checks

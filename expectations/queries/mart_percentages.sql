@@ -1,4 +1,5 @@
--- Every percentage in the marts about to be published, for one borough.
+-- Every percentage in the marts about to be published, for one borough or for the
+-- tri-borough rows (ALL).
 with
 
 timeliness as (

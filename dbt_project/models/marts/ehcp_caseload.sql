@@ -22,17 +22,10 @@ by_borough as (
 ),
 
 tri_borough as (
-    select
-        census_year,
-        census_date,
-        'ALL' as borough,
-        age_band,
-        primary_need,
-        placement_group,
-        sex,
-        sum(ehcplans)::int as ehcplans
-    from by_borough
-    group by 1, 2, 3, 4, 5, 6, 7
+    {{ all_rows('by_borough',
+        columns=['census_year', 'census_date', 'borough', 'age_band', 'primary_need',
+                 'placement_group', 'sex'],
+        measures=['ehcplans'], cast='int') }}
 ),
 
 final as (

@@ -12,12 +12,16 @@ milestones as (
     select * from {{ ref('transfer_milestones') }}
 ),
 
+boroughs as (
+    select distinct borough from transfers
+),
+
 months as (
     select
         boroughs.borough,
         generate_series(date '{{ var("transfer_months_from") }}', date '{{ var("transfer_months_to") }}',
                         interval '1 month')::date as month_start
-    from (select distinct borough from transfers) as boroughs
+    from boroughs
 ),
 
 monthly as (
@@ -48,16 +52,14 @@ monthly as (
 ),
 
 tri_borough as (
-    select
-        'ALL' as borough, month_start, month_end,
-        sum(transfers_done)::int, sum(transfers_within_18_weeks)::int,
-        sum(transfers_done_since_programme_start)::int, sum(transfers_done_to_date)::int,
-        sum(statements_outstanding)::int
-    from monthly
-    group by 2, 3
+    {{ all_rows('monthly',
+        columns=['borough', 'month_start', 'month_end'],
+        measures=['transfers_done', 'transfers_within_18_weeks', 'transfers_done_since_programme_start',
+                  'transfers_done_to_date', 'statements_outstanding'],
+        cast='int') }}
 ),
 
-all_rows as (
+with_tri_borough as (
     select * from monthly
     union all
     select * from tri_borough
@@ -65,22 +67,23 @@ all_rows as (
 
 final as (
     select
-        all_rows.borough,
-        all_rows.month_start,
-        all_rows.month_end,
-        all_rows.transfers_done,
-        all_rows.transfers_within_18_weeks,
-        {{ pct('all_rows.transfers_within_18_weeks', 'all_rows.transfers_done') }} as pc_within_18_weeks,
-        all_rows.transfers_done_since_programme_start,
-        all_rows.transfers_done_to_date,
-        all_rows.statements_outstanding,
+        with_tri_borough.borough,
+        with_tri_borough.month_start,
+        with_tri_borough.month_end,
+        with_tri_borough.transfers_done,
+        with_tri_borough.transfers_within_18_weeks,
+        {{ pct('with_tri_borough.transfers_within_18_weeks', 'with_tri_borough.transfers_done') }} as pc_within_18_weeks,
+        with_tri_borough.transfers_done_since_programme_start,
+        with_tri_borough.transfers_done_to_date,
+        with_tri_borough.statements_outstanding,
         milestones.transfers_done_target as milestone_target,
         case when milestones.transfers_done_target is not null
-            then all_rows.transfers_done_since_programme_start >= milestones.transfers_done_target
+            then with_tri_borough.transfers_done_since_programme_start >= milestones.transfers_done_target
         end as is_milestone_met
-    from all_rows
+    from with_tri_borough
     left join milestones
-        on milestones.borough = all_rows.borough and milestones.milestone_month = all_rows.month_start
+        on milestones.borough = with_tri_borough.borough
+        and milestones.milestone_month = with_tri_borough.month_start
 )
 
 select * from final

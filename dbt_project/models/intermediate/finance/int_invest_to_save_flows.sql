@@ -25,8 +25,12 @@ periods as (
     where borough = 'ALL'
 ),
 
-first_year as (
-    select min(fiscal_year_start) as fiscal_year_start from plan
+plan_years as (
+    select
+        min(fiscal_year_start) as first_fiscal_year_start,
+        min(fiscal_year_start) filter (where savings_year = 1) as first_savings_fiscal_year_start,
+        max(fiscal_year_start) as last_fiscal_year_start
+    from plan
 ),
 
 years as (
@@ -35,11 +39,11 @@ years as (
     -- ledger years after the appraisal period
     select
         periods.fiscal_year_start,
-        periods.fiscal_year_start - first_year.fiscal_year_start,
-        periods.fiscal_year_start - (select min(fiscal_year_start) from plan where savings_year = 1) + 1
+        periods.fiscal_year_start - plan_years.first_fiscal_year_start,
+        periods.fiscal_year_start - plan_years.first_savings_fiscal_year_start + 1
     from periods
-    cross join first_year
-    where periods.fiscal_year_start > (select max(fiscal_year_start) from plan)
+    cross join plan_years
+    where periods.fiscal_year_start > plan_years.last_fiscal_year_start
 ),
 
 invest_lines as (
@@ -96,20 +100,32 @@ by_line as (
     left join actual_investment using (line, fiscal_year_start)
 ),
 
+programme_investment as (
+    {{ all_rows('by_line',
+        columns=['line', 'fiscal_year_start', 'year_index', 'savings_year'],
+        measures=['planned_investment_gbp', 'actual_investment_gbp'],
+        over='line') }}
+),
+
 programme as (
     select
-        'ALL' as line,
-        by_line.fiscal_year_start,
-        by_line.year_index,
-        by_line.savings_year,
-        sum(by_line.planned_investment_gbp) as planned_investment_gbp,
-        sum(by_line.actual_investment_gbp) as actual_investment_gbp,
-        coalesce(max(planned_savings.planned_gbp), 0) as planned_savings_gbp,
-        max(actual_savings.actual_gbp) as actual_savings_gbp
-    from by_line
+        programme_investment.line,
+        programme_investment.fiscal_year_start,
+        programme_investment.year_index,
+        programme_investment.savings_year,
+        programme_investment.planned_investment_gbp,
+        programme_investment.actual_investment_gbp,
+        coalesce(planned_savings.planned_gbp, 0) as planned_savings_gbp,
+        actual_savings.actual_gbp as actual_savings_gbp
+    from programme_investment
     left join planned_savings using (fiscal_year_start)
     left join actual_savings using (fiscal_year_start)
-    group by 1, 2, 3, 4
+),
+
+flows as (
+    select * from by_line
+    union all
+    select * from programme
 ),
 
 final as (
@@ -117,7 +133,7 @@ final as (
         flows.*,
         periods.latest_period as periods_loaded,
         1 / power(1 + {{ finance['discount_rate'] }}, flows.year_index) as discount_factor
-    from (select * from by_line union all select * from programme) as flows
+    from flows
     left join periods using (fiscal_year_start)
 )
 

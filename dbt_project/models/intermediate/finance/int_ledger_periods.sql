@@ -18,13 +18,10 @@ by_borough as (
 ),
 
 all_boroughs as (
-    select
-        'ALL' as borough,
-        fiscal_year_start,
-        max(fiscal_year) as fiscal_year,
-        min(latest_period)::int as latest_period
-    from by_borough
-    group by 1, 2
+    -- fiscal_year is fiscal_year_start written as councils write it (2017/18)
+    {{ all_rows('by_borough',
+        columns=['borough', 'fiscal_year_start', 'fiscal_year'],
+        measures=['latest_period'], aggregate='min', cast='int') }}
 ),
 
 final as (

@@ -36,25 +36,16 @@ by_borough as (
     group by 1, 2, 3
 ),
 
-all_boroughs as (
+borough_projected as (
     select
-        'ALL' as borough,
-        fiscal_year_start,
-        s251_line,
-        sum(budget_to_date_gbp) as budget_to_date_gbp,
-        sum(actual_gbp) as actual_gbp,
-        sum(commitment_gbp) as commitment_gbp,
-        sum(forecast_to_date_gbp) as forecast_to_date_gbp
-    from by_borough
-    group by 1, 2, 3
-),
-
-borough_periods as (
-    -- ALL is projected from each borough's own periods
-    select
-        by_borough.*,
+        by_borough.borough,
+        by_borough.fiscal_year_start,
         periods.fiscal_year,
+        by_borough.s251_line,
         periods.latest_period,
+        by_borough.budget_to_date_gbp,
+        by_borough.actual_gbp,
+        by_borough.commitment_gbp,
         by_borough.budget_to_date_gbp * 12 / periods.latest_period as budget_gbp,
         by_borough.actual_gbp
             + by_borough.forecast_to_date_gbp / periods.latest_period * (12 - periods.latest_period)
@@ -63,28 +54,34 @@ borough_periods as (
     inner join periods using (borough, fiscal_year_start)
 ),
 
+tri_borough_totals as (
+    -- ALL is projected from each borough's own periods: the sum of the boroughs' projections
+    {{ all_rows('borough_projected',
+        columns=['borough', 'fiscal_year_start', 'fiscal_year', 's251_line'],
+        measures=['budget_to_date_gbp', 'actual_gbp', 'commitment_gbp', 'budget_gbp', 'forecast_gbp']) }}
+),
+
+tri_borough_projected as (
+    -- ALL's latest period is the latest every borough has reached (int_ledger_periods)
+    select
+        tri_borough_totals.borough,
+        tri_borough_totals.fiscal_year_start,
+        tri_borough_totals.fiscal_year,
+        tri_borough_totals.s251_line,
+        periods.latest_period,
+        tri_borough_totals.budget_to_date_gbp,
+        tri_borough_totals.actual_gbp,
+        tri_borough_totals.commitment_gbp,
+        tri_borough_totals.budget_gbp,
+        tri_borough_totals.forecast_gbp
+    from tri_borough_totals
+    inner join periods using (borough, fiscal_year_start)
+),
+
 projected as (
-    select
-        borough, fiscal_year_start, fiscal_year, s251_line, latest_period,
-        budget_to_date_gbp, actual_gbp, commitment_gbp, budget_gbp, forecast_gbp
-    from borough_periods
+    select * from borough_projected
     union all
-    select
-        'ALL',
-        borough_periods.fiscal_year_start,
-        max(borough_periods.fiscal_year),
-        borough_periods.s251_line,
-        min(periods.latest_period),
-        sum(borough_periods.budget_to_date_gbp),
-        sum(borough_periods.actual_gbp),
-        sum(borough_periods.commitment_gbp),
-        sum(borough_periods.budget_gbp),
-        sum(borough_periods.forecast_gbp)
-    from borough_periods
-    inner join periods
-        on periods.borough = 'ALL'
-        and periods.fiscal_year_start = borough_periods.fiscal_year_start
-    group by 2, 4
+    select * from tri_borough_projected
 ),
 
 rated as (

@@ -1,6 +1,6 @@
 -- Cost centres in the ledgers that cost_centre_map does not know, by borough: reported,
 -- never dropped. Their lines stay in high_needs_spend as s251_line 'unmapped' until the
--- map is extended; the test assert_ledger_cost_centres_are_mapped warns while any remain.
+-- map is extended; the quality gate cost_centres_mapped warns while any remain.
 with
 
 lines as (

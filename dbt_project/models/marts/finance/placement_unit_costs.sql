@@ -29,12 +29,16 @@ spend_by_borough as (
     group by 1, 2, 3
 ),
 
+spend_tri_borough as (
+    {{ all_rows('spend_by_borough',
+        columns=['borough', 'fiscal_year_start', 'placement_group'],
+        measures=['spend_gbp']) }}
+),
+
 spend as (
     select * from spend_by_borough
     union all
-    select 'ALL', fiscal_year_start, placement_group, sum(spend_gbp)
-    from spend_by_borough
-    group by 1, 2, 3
+    select * from spend_tri_borough
 ),
 
 placements as (

@@ -10,23 +10,30 @@ measured as (
     select * from {{ ref('int_savings_measured') }}
 ),
 
+programme_totals as (
+    {{ all_rows('measured',
+        columns=['savings_line', 'fiscal_year_start', 'fiscal_year', 'period'],
+        measures=['target_year_gbp', 'target_to_date_gbp', 'expected_cost_to_date_gbp',
+                  'spend_to_date_gbp', 'achieved_to_date_gbp', 'forecast_year_gbp'],
+        over='savings_line') }}
+),
+
 programme as (
     select
-        'ALL' as savings_line,
+        savings_line,
         'all lines' as measure_method,
         fiscal_year_start,
         fiscal_year,
         period,
-        sum(target_year_gbp) as target_year_gbp,
-        sum(target_to_date_gbp) as target_to_date_gbp,
+        target_year_gbp,
+        target_to_date_gbp,
         null::numeric as activity_to_date,
         null::numeric as unit_cost_gbp,
-        sum(expected_cost_to_date_gbp) as expected_cost_to_date_gbp,
-        sum(spend_to_date_gbp) as spend_to_date_gbp,
-        sum(achieved_to_date_gbp) as achieved_to_date_gbp,
-        sum(forecast_year_gbp) as forecast_year_gbp
-    from measured
-    group by 3, 4, 5
+        expected_cost_to_date_gbp,
+        spend_to_date_gbp,
+        achieved_to_date_gbp,
+        forecast_year_gbp
+    from programme_totals
 ),
 
 lines_and_programme as (

@@ -1,19 +1,14 @@
 with
 
 source as (
-    select * from {{ source('raw', 'case_persons') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'case' and is_latest_extract
+    {{ current_batch_rows(source('raw', 'case_persons'), 'case') }}
 ),
 
 renamed as (
     select
         source.batch_id,
         source.borough,
-        batches.period::date as extract_on,
+        source.batch_period::date as extract_on,
         source.source_row,
         person_id,
         upper(nullif(trim(upn), '')) as upn,
@@ -26,7 +21,6 @@ renamed as (
         ethnicity,
         upper(trim(postcode)) as postcode
     from source
-    inner join batches using (batch_id)
 ),
 
 final as (

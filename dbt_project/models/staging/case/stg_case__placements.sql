@@ -1,19 +1,14 @@
 with
 
 source as (
-    select * from {{ source('raw', 'case_placements') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'case' and is_latest_extract
+    {{ current_batch_rows(source('raw', 'case_placements'), 'case') }}
 ),
 
 renamed as (
     select
         source.batch_id,
         source.borough,
-        batches.period::date as extract_on,
+        source.batch_period::date as extract_on,
         source.source_row,
         placement_id,
         plan_id,
@@ -26,7 +21,6 @@ renamed as (
         sen_unit as is_sen_unit,
         resourced_provision as is_resourced_provision
     from source
-    inner join batches using (batch_id)
 ),
 
 final as (

@@ -1,19 +1,14 @@
 with
 
 source as (
-    select * from {{ source('raw', 'case_transfers') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'case' and is_latest_extract
+    {{ current_batch_rows(source('raw', 'case_transfers'), 'case') }}
 ),
 
 renamed as (
     select
         source.batch_id,
         source.borough,
-        batches.period::date as extract_on,
+        source.batch_period::date as extract_on,
         source.source_row,
         transfer_id,
         person_id,
@@ -22,7 +17,6 @@ renamed as (
         transfer_date as transfer_on,
         transfer_outcome
     from source
-    inner join batches using (batch_id)
 ),
 
 final as (

@@ -3,12 +3,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'dfe_ehcp') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'dfe'
+    {{ current_batch_rows(source('raw', 'dfe_ehcp'), 'dfe') }}
 ),
 
 renamed as (
@@ -29,7 +24,6 @@ renamed as (
         source.value,
         source.marker as suppression_marker
     from source
-    inner join batches using (batch_id)
 ),
 
 final as (

@@ -5,12 +5,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'ledger_lines') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'ledger'
+    {{ current_batch_rows(source('raw', 'ledger_lines'), 'ledger') }}
 ),
 
 statistical_subjectives as (
@@ -33,7 +28,6 @@ renamed as (
         case when statistical_subjectives.subjective is not null then source.amount_gbp end
             as activity_units
     from source
-    inner join batches using (batch_id)
     left join statistical_subjectives on statistical_subjectives.subjective = source.subjective
 ),
 

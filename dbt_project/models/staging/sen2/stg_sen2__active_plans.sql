@@ -1,19 +1,14 @@
 with
 
 source as (
-    select * from {{ source('raw', 'sen2_active_plans') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'sen2'
+    {{ current_batch_rows(source('raw', 'sen2_active_plans'), 'sen2') }}
 ),
 
 renamed as (
     select
         source.batch_id,
         source.borough,
-        batches.period::int as return_year,
+        source.batch_period::int as return_year,
         source.source_row,
         person_seq,
         request_seq,
@@ -22,7 +17,6 @@ renamed as (
         review_outcome,
         last_review as last_review_on
     from source
-    inner join batches using (batch_id)
 ),
 
 final as (

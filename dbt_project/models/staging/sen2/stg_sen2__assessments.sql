@@ -1,19 +1,14 @@
 with
 
 source as (
-    select * from {{ source('raw', 'sen2_assessments') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'sen2'
+    {{ current_batch_rows(source('raw', 'sen2_assessments'), 'sen2') }}
 ),
 
 renamed as (
     select
         source.batch_id,
         source.borough,
-        batches.period::int as return_year,
+        source.batch_period::int as return_year,
         source.source_row,
         person_seq,
         request_seq,
@@ -25,7 +20,6 @@ renamed as (
         coalesce(other_tribunal, false) as has_other_tribunal,
         coalesce(week20, false) as has_week20_exception
     from source
-    inner join batches using (batch_id)
 ),
 
 final as (

@@ -1,12 +1,7 @@
 with
 
 source as (
-    select * from {{ source('raw', 'sen2_headers') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'sen2'
+    {{ current_batch_rows(source('raw', 'sen2_headers'), 'sen2') }}
 ),
 
 renamed as (
@@ -19,7 +14,6 @@ renamed as (
         source.software_code,
         source.generated_at
     from source
-    inner join batches using (batch_id)
 ),
 
 final as (

@@ -1,19 +1,14 @@
 with
 
 source as (
-    select * from {{ source('raw', 'sen2_named_plans') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'sen2'
+    {{ current_batch_rows(source('raw', 'sen2_named_plans'), 'sen2') }}
 ),
 
 renamed as (
     select
         source.batch_id,
         source.borough,
-        batches.period::int as return_year,
+        source.batch_period::int as return_year,
         source.source_row,
         person_seq,
         request_seq,
@@ -26,7 +21,6 @@ renamed as (
         cease_date as cease_on,
         cease_reason
     from source
-    inner join batches using (batch_id)
 ),
 
 final as (

@@ -1,19 +1,14 @@
 with
 
 source as (
-    select * from {{ source('raw', 'sen2_persons') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'sen2'
+    {{ current_batch_rows(source('raw', 'sen2_persons'), 'sen2') }}
 ),
 
 renamed as (
     select
         source.batch_id,
         source.borough,
-        batches.period::int as return_year,
+        source.batch_period::int as return_year,
         source.source_row,
         person_seq,
         surname,
@@ -26,7 +21,6 @@ renamed as (
         nullif(trim(uln), '') as uln,
         upn_unknown
     from source
-    inner join batches using (batch_id)
 ),
 
 final as (

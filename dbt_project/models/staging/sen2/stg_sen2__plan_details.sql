@@ -1,19 +1,14 @@
 with
 
 source as (
-    select * from {{ source('raw', 'sen2_plan_details') }}
-),
-
-batches as (
-    select * from {{ ref('stg_audit__current_batches') }}
-    where source_kind = 'sen2'
+    {{ current_batch_rows(source('raw', 'sen2_plan_details'), 'sen2') }}
 ),
 
 renamed as (
     select
         source.batch_id,
         source.borough,
-        batches.period::int as return_year,
+        source.batch_period::int as return_year,
         source.source_row,
         person_seq,
         request_seq,
@@ -26,7 +21,6 @@ renamed as (
         sen_unit as is_sen_unit,
         resourced_provision as is_resourced_provision
     from source
-    inner join batches using (batch_id)
 ),
 
 final as (
