@@ -13,15 +13,12 @@ def _codes(code_list: str) -> frozenset[str]:
     return frozenset(codes(code_list))
 
 
-SOURCE_LEVEL = _codes("source_level")
-DSCO = _codes("dsco")
 SEX = _codes("sex")
 ETHNICITY = _codes("ethnicity")
 UPN_UNKNOWN = _codes("upn_unknown")
 REQUEST_SOURCE = _codes("request_source")
 REQUEST_OUTCOME = _codes("request_outcome")
 ASSESSMENT_OUTCOME = _codes("assessment_outcome")
-WEEK20 = _codes("week20")
 RES = _codes("res")
 WBP = _codes("wbp")
 DP = _codes("dp")

@@ -713,7 +713,7 @@ class _Validator:
 
     def _plan(self, plan, prefix: str) -> dict[str, Any]:
         v, leaves, blocks = self._fields(plan, "NamedPlan", prefix)
-        start, cease, reason = v["StartDate"], v["CeaseDate"], v["CeaseReason"]
+        start, cease = v["StartDate"], v["CeaseDate"]
         has_cease = bool(leaves.get("CeaseDate") and _text(leaves["CeaseDate"][0]))
         has_reason = bool(leaves.get("CeaseReason") and _text(leaves["CeaseReason"][0]))
         if has_cease != has_reason:

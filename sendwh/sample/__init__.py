@@ -131,12 +131,12 @@ def generate(out: Path, seed: int = 1, scale: int = 1, defects: float = 0.0,
                       defect_list, files)
         summary[spec.code] = _summary(data)
     manifest = {
-        "seed": int(seed), "scale": int(scale), "defects": float(defects),
+        # (the key order is part of the byte-identical output)
+        "seed": int(seed), "scale": int(scale), "defects": defect_list,
         "as_of": as_of.isoformat(),
         "boroughs": [{"borough": s.code, "name": s.name, "la_number": s.la_number,
                       "ons_code": s.ons_code, "like": s.like} for s in specs],
         "files": files,
-        "defects": defect_list,
         "summary": summary,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
