@@ -106,7 +106,8 @@ _RULES = [
     ("SEN2-R045", ERROR, "AssessmentOutcomeDate is given when AssessmentOutcome is Y or N", "assessment"),
     ("SEN2-R046", ERROR, "AssessmentOutcomeDate is not before the request's ReceivedDate", "assessment"),
     ("SEN2-R047", ERROR, "NamedPlan is present only when AssessmentOutcome is Y or H", "assessment"),
-    ("SEN2-R048", QUERY, f"a decision not to issue a plan (N) came more than {NO_PLAN_WEEKS} weeks after ReceivedDate", "assessment"),
+    ("SEN2-R048", QUERY, f"a decision not to issue a plan (N) came more than {NO_PLAN_WEEKS} weeks after "
+     "ReceivedDate", "assessment"),
     # plan
     ("SEN2-R050", ERROR, "CeaseDate and CeaseReason are given together", "plan"),
     ("SEN2-R051", ERROR, "CeaseDate is after StartDate", "plan"),
@@ -124,7 +125,8 @@ _RULES = [
     ("SEN2-R062", ERROR, "UKPRN is 8 digits", "active plan"),
     ("SEN2-R063", ERROR, "TransferLA is a 3-digit LA number", "active plan"),
     # timeliness
-    ("SEN2-R070", QUERY, f"a request over {PLAN_WEEKS} weeks old at the reference date has no outcome", "timeliness"),
+    ("SEN2-R070", QUERY, f"a request over {PLAN_WEEKS} weeks old at the reference date has no outcome",
+     "timeliness"),
     ("SEN2-R071", QUERY, f"Week20 = 1 (exception) on a plan issued within {PLAN_WEEKS} weeks", "timeliness"),
 ]
 

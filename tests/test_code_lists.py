@@ -11,7 +11,8 @@ import pytest
 from extract.entities import ALL_TABLES
 from extract.layouts import all_layouts
 from foundation import codes
-from foundation.reference import code_list_names, codes as code_list
+from foundation.reference import code_list_names
+from foundation.reference import codes as code_list
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 

@@ -5,7 +5,10 @@ import pytest
 
 from datetime import date
 
+from extract.entities import ALL_TABLES, CASE_TABLES, LEDGER_TABLE
 from extract.ingest import ingest
+from extract.layouts import all_layouts
+from foundation.catalog import forget
 from tests import source_files as sf
 
 pytestmark = pytest.mark.usefixtures("fresh")
@@ -173,9 +176,6 @@ def test_a_refused_file_is_marked_replaced_by_the_good_file_that_follows(files, 
 def test_raw_columns_the_readers_fill_exist_in_the_tables(db):
     """The raw DDL is the one home of the columns (extract.entities reads them from the
     catalog): every column the loader's rules or a borough's layout name is in its table."""
-    from extract.entities import ALL_TABLES, CASE_TABLES, LEDGER_TABLE
-    from extract.layouts import all_layouts
-
     def in_table(name):
         return {r[0] for r in db.execute(
             "select column_name from information_schema.columns where table_schema = 'raw' "
@@ -202,8 +202,6 @@ def test_raw_columns_the_readers_fill_exist_in_the_tables(db):
 def test_a_column_added_to_a_raw_table_needs_no_code_change(files, db):
     """The DDL alone decides a raw table's columns: a new one loads empty where no layout
     names it (the readers read the columns from the catalog)."""
-    from foundation.catalog import forget
-
     db.execute("alter table raw.case_reviews add column review_note text")
     forget()
     try:

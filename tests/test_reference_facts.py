@@ -9,8 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from foundation.reference import (age_bands, base_boroughs, census_dates, dbt_vars, need_groups,
-                                  read_seed, sen2_first_year, sen2_item, statutory)
+from foundation.reference import (
+    age_bands,
+    base_boroughs,
+    census_dates,
+    dbt_vars,
+    need_groups,
+    read_seed,
+    sen2_first_year,
+    sen2_item,
+    statutory,
+)
 from sen2.rules import xsd_year
 
 ROOT = Path(__file__).resolve().parents[1]
