@@ -42,6 +42,7 @@ console = Console()
 def big_return(sample_file: Path, out: Path, persons: int) -> int:
     root = etree.parse(str(sample_file)).getroot()
     header = etree.tostring(root.find("Header"))
+    lea = root.findtext("Header/Source/LEA")   # the template borough's LA number, for its UPNs
     upn_tag = re.compile(rb"<UPN>[^<]*</UPN>")
     # templates: persons known by UPN, so that each copy is a distinct person
     people = [text for text in (etree.tostring(p) for p in root.find("Persons")) if upn_tag.search(text)]
@@ -49,7 +50,7 @@ def big_return(sample_file: Path, out: Path, persons: int) -> int:
         handle.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<Message>' + header + b"<Persons>\n")
         for i in range(persons):
             person = people[i % len(people)]
-            upn = make_upn("205", 1000 + i // 1000, 10 + (i // 1000) % 10, i % 1000).encode()
+            upn = make_upn(lea, 1000 + i // 1000, 10 + (i // 1000) % 10, i % 1000).encode()
             person = upn_tag.sub(b"<UPN>" + upn + b"</UPN>", person, count=1)
             handle.write(person + b"\n")
         handle.write(b"</Persons></Message>\n")

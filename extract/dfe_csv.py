@@ -17,6 +17,9 @@ MARKERS = {"x", "z", "c", "low", "u"}
 GEOGRAPHY = ("time_period", "time_identifier", "geographic_level", "new_la_code",
              "old_la_code", "la_name", "region_code", "region_name")
 IGNORED = ("country_code", "country_name")
+# what the reader gives each row (raw.dfe_ehcp's columns are matched to these by name)
+NAMED = ("release", "file_name", *GEOGRAPHY, "breakdown_topic", "breakdown", "measure", "value",
+         "marker")
 # Columns that describe a breakdown rather than hold a number (older releases name them so).
 BREAKDOWNS = ("breakdown_topic", "breakdown", "characteristic_age", "establishment_type",
               "establishment_group")
@@ -45,6 +48,9 @@ class DfeStatistics(SourceFile):
                     if h not in GEOGRAPHY and h not in BREAKDOWNS and h not in IGNORED]
         topic = " / ".join(header[i] for i in breakdowns if header[i] != "breakdown")
         release, name, width, data_rows = self.period, self.path.name, len(header), 0
+        # each table column's place among the values named in NAMED (None: left empty)
+        order = [NAMED.index(c) if c in NAMED else None for c in DFE_TABLE.columns]
+        in_order = order == list(range(len(NAMED)))
         for row, cells in records:
             if len(cells) != width:
                 raise RejectedFile(self.path, f"row has {len(cells)} fields, the header has "
@@ -57,15 +63,17 @@ class DfeStatistics(SourceFile):
             else:
                 bt = topic or None
                 bd = " / ".join(cells[i] for i in breakdowns) or None
-            prefix = [row, release, name, *dims, bt, bd]
+            prefix = (release, name, *dims, bt, bd)
             data_rows += 1
             for i, measure in measures:
                 value = cells[i].strip()
                 if not value:
-                    yield DFE_TABLE, [*prefix, measure, None, None]
+                    values = (*prefix, measure, None, None)
                 elif value in MARKERS:
-                    yield DFE_TABLE, [*prefix, measure, None, value]
+                    values = (*prefix, measure, None, value)
                 else:
-                    yield DFE_TABLE, [*prefix, measure, value, None]
+                    values = (*prefix, measure, value, None)
+                yield DFE_TABLE, [row, *(values if in_order else
+                                         (values[j] if j is not None else None for j in order))]
         if not data_rows:
             raise RejectedFile(self.path, "header only, no data rows", row=2)

@@ -186,24 +186,24 @@ def _copy_rows(conn: psycopg.Connection, source: SourceFile, batch_id: int) -> d
             with cur.copy(_copy_statement(table)) as copy:
                 counts[table.name] = _write_csv(copy.write, rows, batch_id, source)
             return counts
-        spools: dict[str, tuple[RawTable, Any, Any]] = {}
+        spools: dict[str, tuple[RawTable, Any, Any, tuple]] = {}
         try:
             for table, values in rows:
                 entry = spools.get(table.name)
                 if entry is None:
                     handle = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", newline="")
-                    entry = spools[table.name] = (table, handle, csv.writer(handle))
+                    prefix = (batch_id, source.borough) if table.per_borough else (batch_id,)
+                    entry = spools[table.name] = (table, handle, csv.writer(handle), prefix)
                     counts[table.name] = 0
-                prefix = (batch_id, source.borough) if table.per_borough else (batch_id,)
-                entry[2].writerow((*prefix, *values))
+                entry[2].writerow((*entry[3], *values))
                 counts[table.name] += 1
-            for table, handle, _ in spools.values():
+            for table, handle, _, _ in spools.values():
                 handle.seek(0)
                 with cur.copy(_copy_statement(table)) as copy:
                     while chunk := handle.read(COPY_CHUNK):
                         copy.write(chunk)
         finally:
-            for _, handle, _ in spools.values():
+            for _, handle, _, _ in spools.values():
                 handle.close()
     return counts
 

@@ -57,6 +57,8 @@ class Sen2Return(SourceFile):
                  borough_for_lea: Callable[[str], str | None]) -> None:
         super().__init__(path, "sen2", borough, "return", tables=list(SEN2_TABLES.values()))
         self._borough_for_lea = borough_for_lea
+        # each table's columns (the catalog's), looked up once per file rather than per row
+        self._columns = {name: table.columns for name, table in SEN2_TABLES.items()}
         self.lea: str | None = None
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
@@ -122,8 +124,8 @@ class Sen2Return(SourceFile):
             raise RejectedFile(self.path, f"LEA {lea} is not {self.borough}'s: this return belongs "
                                f"to {expected or 'another authority'}", row=lines["lea"], field="LEA")
         self.lea, self.period = lea, year
-        table = SEN2_TABLES["headers"]
-        yield table, [header.sourceline, *(values.get(c) for c in table.columns)]
+        yield SEN2_TABLES["headers"], [header.sourceline,
+                                       *(values.get(c) for c in self._columns["headers"])]
 
     # --- persons ----------------------------------------------------------------------------
     def _fields(self, element: etree._Element, table: str, who: str) -> tuple[dict[str, Any], list]:
@@ -154,9 +156,8 @@ class Sen2Return(SourceFile):
         return values, blocks
 
     def _row(self, table: str, line: int, values: dict[str, Any], **keys: Any) -> tuple[RawTable, list]:
-        raw = SEN2_TABLES[table]
         values.update(keys)
-        return raw, [line, *(values.get(c) for c in raw.columns)]
+        return SEN2_TABLES[table], [line, *(values.get(c) for c in self._columns[table])]
 
     def _person(self, person: etree._Element, seq: int) -> Iterator[tuple[RawTable, list[Any]]]:
         values, blocks = self._fields(person, "persons", f"person {seq}")

@@ -29,11 +29,13 @@ from patsy import dmatrix
 from scipy.optimize import minimize_scalar
 from scipy.stats import betabinom
 
-AGES = np.arange(26)
-MAX_AGE = 25
-NEED_GROUPS = ("cognition_learning", "communication_interaction", "semh", "sensory_physical", "other")
+from foundation.reference import age_bands, need_groups, statutory
+
+MAX_AGE = statutory().max_age
+AGES = np.arange(MAX_AGE + 1)
+NEED_GROUPS = need_groups()
 PLACEMENTS = ("mainstream", "special", "independent_nm", "post16", "other")
-AGE_BANDS = (("under 5", 0, 4), ("5-10", 5, 10), ("11-15", 11, 15), ("16-19", 16, 19), ("20-25", 20, 25))
+AGE_BANDS = tuple((band.name, band.min_age, band.max_age) for band in age_bands())
 BAND_OF_AGE = np.array([next(i for i, (_, lo, hi) in enumerate(AGE_BANDS) if lo <= a <= hi) for a in AGES])
 SHAPE = (len(AGES), len(NEED_GROUPS), len(PLACEMENTS))
 

@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-BANDS = ("under 5", "5-10", "11-15", "16-19", "20-25")
+from foundation.reference import age_bands
+
+BANDS = tuple(band.name for band in age_bands())
 # single years of age in each DfE band (the cohort model ages counts between bands)
-BAND_AGES = ((0, 4), (5, 10), (11, 15), (16, 19), (20, 25))
+BAND_AGES = tuple((band.min_age, band.max_age) for band in age_bands())
 _OLD_BANDS = {"Under 5": 0, "Age 5 to 10": 1, "Age 11 to 15": 2, "Age 16 to 19": 3, "Age 20 to 25": 4}
 MISSING = {"x", "z", "c", "", "u", "low"}
 

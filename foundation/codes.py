@@ -1,27 +1,37 @@
-"""SEN2 code lists (sen2-spec.md, "Code lists"), the one copy every stage reads."""
+"""SEN2 code lists (sen2-spec.md, "Code lists") as the sets every stage checks against.
+
+Their one home is the dbt seeds (foundation.reference.codes): `seeds/code_lists.csv` for the
+small lists, and the seeds of the lists SQL describes and groups (need types, ethnicities,
+request and assessment outcomes, cease reasons, settings). Nothing is listed here.
+"""
 from __future__ import annotations
 
-SEX = frozenset({"M", "F", "U"})
-ETHNICITY = frozenset(
-    "WBRI WIRI WIRT WOTH WROM MWBC MWBA MWAS MOTH AIND APKN ABAN AOTH BCRB BAFR BOTH "
-    "CHNE OOTH REFU NOBT".split()
-)
-UPN_UNKNOWN = frozenset({"UN1", "UN2", "UN3", "UN5", "UN8", "UN9", "UN10"})
-REQUEST_SOURCE = frozenset({"1", "2", "3", "4", "5"})
-REQUEST_OUTCOME = frozenset({"Y", "N", "A", "W", "H"})
-ASSESSMENT_OUTCOME = frozenset({"Y", "N", "A", "W", "H"})
-RES = frozenset({"A", "B"})
-WBP = frozenset({"A", "T", "S"})
-DP = frozenset({"E", "S", "H", "I"})
-CEASE_REASON = frozenset({str(n) for n in range(1, 10)})
-SEN_SETTING = frozenset({"OLA", "OPA", "EHE", "EYP", "OTH", "NEET", "NIEC", "NIEO"})
-SEN_TYPE = frozenset("SPLD MLD SLD PMLD SEMH SLCN HI VI MSI PD ASD OTH DS".split())
-REVIEW_OUTCOME = frozenset({"A", "C", "M"})
-RANK = frozenset({"1", "2"})
-LEDGER_VALUE_TYPE = frozenset({"actual", "budget", "forecast", "commitment"})
-# Statement-to-plan transfer outcomes (case systems only; SEN2 has no statements).
-TRANSFER_OUTCOME = frozenset({"P", "C", "O"})  # plan issued, ceased without plan, outstanding
+from foundation.reference import codes
 
+
+def _codes(code_list: str) -> frozenset[str]:
+    return frozenset(codes(code_list))
+
+
+SEX = _codes("sex")
+ETHNICITY = _codes("ethnicity")
+UPN_UNKNOWN = _codes("upn_unknown")
+REQUEST_SOURCE = _codes("request_source")
+REQUEST_OUTCOME = _codes("request_outcome")
+ASSESSMENT_OUTCOME = _codes("assessment_outcome")
+RES = _codes("res")
+WBP = _codes("wbp")
+DP = _codes("dp")
+CEASE_REASON = _codes("cease_reason")
+SEN_SETTING = _codes("sen_setting")
+SEN_TYPE = _codes("sen_type")
+REVIEW_OUTCOME = _codes("review_outcome")
+RANK = _codes("rank")
+LEDGER_VALUE_TYPE = _codes("value_type")
+# Statement-to-plan transfer outcomes (case systems only; SEN2 has no statements).
+TRANSFER_OUTCOME = _codes("transfer_outcome")
+
+# raw column -> the code list its values come from (what the loader checks)
 CODE_LISTS: dict[str, frozenset[str]] = {
     "sex": SEX,
     "ethnicity": ETHNICITY,

@@ -4,11 +4,20 @@ and its `vars` (the statutory limits). Nothing here is written twice anywhere el
 - `boroughs()`: borough code, name, LA number and ONS code (`seeds/boroughs.csv`), plus any
   extra boroughs from the settings' boroughs file (the synthetic ones of `sendwh sample
   --scale`), each naming the borough whose export layout it reuses (`like`).
+- `census_dates()`: each SEN2 return year's census (reference) date (`seeds/census_dates.csv`).
+- `statutory()`: the statutory limits (`vars` in `dbt_project.yml`).
+- `sen2_items()`: the SEN2 items whose years are limited, and the first person-level return
+  (`seeds/sen2_items.csv`); an item not listed is in every return.
+- `codes(list)`: a code list, each code with its description and the first collection year it
+  is in the list (`seeds/code_lists.csv`, and the seeds of the lists SQL describes: need types,
+  ethnicities, request and assessment outcomes, cease reasons, settings).
+- `need_groups()`, `age_bands()`: the broad areas of need and DfE's age bands, in order.
 """
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,3 +65,143 @@ def boroughs(extra_file: Path | None = None) -> dict[str, Borough]:
     if extra and Path(extra).exists():
         return {**base_boroughs(), **_extra_boroughs(str(extra), Path(extra).stat().st_mtime_ns)}
     return dict(base_boroughs())
+
+
+# --- dbt vars ----------------------------------------------------------------------------
+@lru_cache
+def dbt_vars() -> dict:
+    """The `vars` of dbt_project.yml, as dbt reads them without --vars."""
+    return yaml.safe_load((DBT_PROJECT / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+
+
+@dataclass(frozen=True)
+class Statutory:
+    """The statutory limits (names as the dbt vars; days unless they say otherwise)."""
+
+    decision_deadline_days: int      # request -> decision whether to assess (6 weeks)
+    plan_deadline_days: int          # request -> final EHC plan (20 weeks)
+    no_plan_notice_days: int         # request -> notice of a decision not to issue (16 weeks)
+    transfer_deadline_days: int      # statement-to-plan transfer review (18 weeks)
+    review_decision_days: int        # annual review meeting -> decision (4 weeks)
+    phase_transfer_deadline: str     # MM-DD: a plan amended for a school phase transfer
+    post16_transfer_deadline: str    # MM-DD: ... for a move to a post-16 institution
+    max_age: int                     # the oldest age a plan covers
+    one_year_days: int               # the "over a year" band of plan timeliness
+
+    def deadline_on(self, month_day: str, year: int) -> date:
+        """A yearly deadline (one of the MM-DD limits) in a given year."""
+        month, day = (int(part) for part in month_day.split("-"))
+        return date(year, month, day)
+
+
+@lru_cache
+def statutory() -> Statutory:
+    found = dbt_vars()
+    return Statutory(**{f.name: found[f.name] for f in fields(Statutory)})
+
+
+# --- census dates ------------------------------------------------------------------------
+@lru_cache
+def census_dates() -> dict[int, date]:
+    """{SEN2 return year: its census (reference) date}, every year the seed knows."""
+    return {int(row["return_year"]): date.fromisoformat(row["census_date"])
+            for row in read_seed("census_dates")}
+
+
+def census_date(year: int | None) -> date | None:
+    """A return year's census date, or None for a year the seed does not know."""
+    return census_dates().get(year) if year else None
+
+
+# --- SEN2 items by collection year ---------------------------------------------------------
+@dataclass(frozen=True)
+class Sen2Item:
+    item: str
+    block: str
+    first_year: int
+    last_year: int | None
+
+    def in_year(self, year: int) -> bool:
+        return self.first_year <= year and (self.last_year is None or year <= self.last_year)
+
+
+@lru_cache
+def sen2_items() -> dict[str, Sen2Item]:
+    return {row["item"]: Sen2Item(row["item"], row["block"], int(row["first_year"]),
+                                  int(row["last_year"]) if row["last_year"] else None)
+            for row in read_seed("sen2_items")}
+
+
+def sen2_first_year() -> int:
+    """The first person-level SEN2 return (the year of its root element, Message)."""
+    return sen2_items()["Message"].first_year
+
+
+def sen2_item(item: str) -> Sen2Item:
+    """An item's years; an item the seed does not list is in every person-level return."""
+    return sen2_items().get(item) or Sen2Item(item, "", sen2_first_year(), None)
+
+
+# --- code lists --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Code:
+    code: str
+    description: str
+    first_year: int | None        # the first collection year the list has it (None: always)
+
+
+# code lists SQL describes with a seed of their own: list -> (seed, code column, description column)
+_OWN_SEEDS = {
+    "sen_type": ("need_types", "need_type", "need_description"),
+    "ethnicity": ("ethnicities", "ethnicity", "ethnicity_description"),
+    "request_outcome": ("request_outcomes", "request_outcome", "request_outcome_description"),
+    "assessment_outcome": ("assessment_outcomes", "assessment_outcome",
+                           "assessment_outcome_description"),
+    "cease_reason": ("cease_reasons", "cease_reason", "cease_reason_description"),
+    "sen_setting": ("sen_settings", "sen_setting", "setting_description"),
+}
+
+
+@lru_cache
+def _code_lists() -> dict[str, dict[str, Code]]:
+    def code(row: dict[str, str], column: str, described: str) -> Code:
+        first = row.get("first_year")
+        return Code(row[column], row[described], int(first) if first else None)
+
+    lists: dict[str, dict[str, Code]] = {}
+    for row in read_seed("code_lists"):
+        lists.setdefault(row["code_list"], {})[row["code"]] = code(row, "code", "code_description")
+    for name, (seed, column, described) in _OWN_SEEDS.items():
+        lists[name] = {row[column]: code(row, column, described) for row in read_seed(seed)}
+    return lists
+
+
+def codes(code_list: str) -> dict[str, Code]:
+    """A code list, code -> Code (KeyError for a list no seed holds)."""
+    return _code_lists()[code_list]
+
+
+def code_list_names() -> tuple[str, ...]:
+    return tuple(_code_lists())
+
+
+# --- groups and bands --------------------------------------------------------------------
+@lru_cache
+def need_groups() -> tuple[str, ...]:
+    """The broad areas of need the need types are grouped into, in their order."""
+    rows = sorted(read_seed("need_groups"), key=lambda row: int(row["group_order"]))
+    return tuple(row["need_group"] for row in rows)
+
+
+@dataclass(frozen=True)
+class AgeBand:
+    name: str
+    min_age: int
+    max_age: int
+
+
+@lru_cache
+def age_bands() -> tuple[AgeBand, ...]:
+    """DfE's age bands (age at 31 August before the census), youngest first."""
+    rows = sorted(read_seed("age_bands"), key=lambda row: int(row["band_order"]))
+    return tuple(AgeBand(row["age_band"], int(row["min_age"]), int(row["max_age"])) for row in rows)

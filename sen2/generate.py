@@ -23,6 +23,7 @@ from lxml import etree
 
 from foundation.settings import get_settings
 from foundation.database import connect
+from foundation.reference import sen2_item
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +283,7 @@ def _header(xf, ctx: dict[str, Any]) -> None:
             settings = get_settings()
             _leaf(xf, "DMO", settings.sen2_dmo)
             _leaf(xf, "DCO", settings.sen2_dco)
-            if ctx["year"] >= 2025:
+            if sen2_item("DSCO").in_year(ctx["year"]):
                 _leaf(xf, "DSCO", settings.sen2_dsco)
 
 

@@ -9,10 +9,15 @@ add new rules with new ids, never renumber. Severities:
 
 Decisions (the spec leaves these open; kept here so they are visible and easy to change):
 
-- XSD per year: 2023 and 2024 returns are checked against ``xsd/sen2_2024.xsd`` (the spec
-  gives no other 2023 difference than GenderCurrent, which the validator accepts either way);
-  2025 against ``sen2_2025.xsd`` (DSCO required); 2026 and later against ``sen2_2026.xsd``
-  (SENtype DS). RequestSource is required in every year: the spec does not limit it to any.
+- XSD per year: a return is checked against the newest ``xsd/sen2_YYYY.xsd`` whose year is
+  not after the return's, and a return older than every XSD against the oldest: so 2023 and
+  2024 returns use ``sen2_2024.xsd`` (the spec gives no other 2023 difference than
+  GenderCurrent, which the validator accepts either way), 2025 ``sen2_2025.xsd`` (DSCO
+  required), 2026 and later ``sen2_2026.xsd`` (SENtype DS). The XSD files are the one home of
+  that fact; the items and codes that start (or end) in a given year are in the dbt seeds
+  (``sen2_items``, and a code list's ``first_year``), the census dates and the statutory
+  limits in the seeds and vars too (foundation.reference). RequestSource is required in every
+  year: the spec does not limit it to any.
 - XSD messages are reported as SEN2-R001 only when no rule already reported the same element
   (the rules give the clearer message); the two never both count for one problem.
 - SEN2-R059 (a transferred-in plan names TransferLA) is a query, not an error, and only fires
@@ -38,7 +43,9 @@ Decisions (the spec leaves these open; kept here so they are visible and easy to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from pathlib import Path
+
+from foundation.reference import census_dates, sen2_first_year, sen2_item, statutory
 
 ERROR, QUERY, INFO = "error", "query", "info"
 SEVERITIES = (ERROR, QUERY, INFO)
@@ -52,6 +59,15 @@ class Rule:
     area: str
 
 
+# Facts the rules apply, read from their one home (foundation.reference: dbt seeds and vars).
+LIMITS = statutory()
+FIRST_YEAR = sen2_first_year()                  # person-level SEN2 began with this return
+SEX_FROM = sen2_item("Sex").first_year          # before it, the item was GenderCurrent
+DSCO_FROM = sen2_item("DSCO").first_year
+LATEST_CENSUS_YEAR = max(census_dates())
+PLAN_WEEKS = LIMITS.plan_deadline_days // 7        # 20 weeks
+NO_PLAN_WEEKS = LIMITS.no_plan_notice_days // 7     # 16 weeks
+
 _RULES = [
     # file and schema
     ("SEN2-R000", ERROR, "the file is well-formed XML", "file"),
@@ -59,12 +75,12 @@ _RULES = [
     ("SEN2-R002", ERROR, "root is Message with a Header and a Persons block holding at least one Person", "file"),
     # header
     ("SEN2-R010", ERROR, "Collection is SEN2", "header"),
-    ("SEN2-R011", ERROR, "Year is a 4-digit collection year from 2023 on (or --year is given)", "header"),
+    ("SEN2-R011", ERROR, f"Year is a 4-digit collection year from {FIRST_YEAR} on (or --year is given)", "header"),
     ("SEN2-R012", ERROR, "ReferenceDate is that year's census date", "header"),
     ("SEN2-R013", ERROR, "LEA is a 3-digit LA number", "header"),
     ("SEN2-R014", ERROR, "LEA is the borough's (--lea, --borough or the file name)", "header"),
-    ("SEN2-R015", ERROR, "DSCO is given (from 2025)", "header"),
-    ("SEN2-R016", QUERY, "DSCO is given before 2025, when it was not part of the return", "header"),
+    ("SEN2-R015", ERROR, f"DSCO is given (from {DSCO_FROM})", "header"),
+    ("SEN2-R016", QUERY, f"DSCO is given before {DSCO_FROM}, when it was not part of the return", "header"),
     ("SEN2-R017", QUERY, "Header Year differs from --year (--year is used)", "header"),
     # generic item checks
     ("SEN2-R020", ERROR, "a required item is present", "schema"),
@@ -81,7 +97,7 @@ _RULES = [
     ("SEN2-R032", ERROR, "UniqueLearnerNumber is 10 digits with a correct check digit", "identity"),
     ("SEN2-R033", ERROR, "the same UPN is not on two Person records", "identity"),
     ("SEN2-R034", ERROR, "PersonBirthDate is not in the future", "identity"),
-    ("SEN2-R035", ERROR, "age at the reference date is 0 to 25", "identity"),
+    ("SEN2-R035", ERROR, f"age at the reference date is 0 to {LIMITS.max_age}", "identity"),
     # request
     ("SEN2-R040", ERROR, "RequestOutcomeDate is given when RequestOutcome is Y or N", "request"),
     ("SEN2-R041", ERROR, "RequestOutcomeDate is not before ReceivedDate", "request"),
@@ -90,7 +106,8 @@ _RULES = [
     ("SEN2-R045", ERROR, "AssessmentOutcomeDate is given when AssessmentOutcome is Y or N", "assessment"),
     ("SEN2-R046", ERROR, "AssessmentOutcomeDate is not before the request's ReceivedDate", "assessment"),
     ("SEN2-R047", ERROR, "NamedPlan is present only when AssessmentOutcome is Y or H", "assessment"),
-    ("SEN2-R048", QUERY, "a decision not to issue a plan (N) came more than 16 weeks after ReceivedDate", "assessment"),
+    ("SEN2-R048", QUERY, f"a decision not to issue a plan (N) came more than {NO_PLAN_WEEKS} weeks after "
+     "ReceivedDate", "assessment"),
     # plan
     ("SEN2-R050", ERROR, "CeaseDate and CeaseReason are given together", "plan"),
     ("SEN2-R051", ERROR, "CeaseDate is after StartDate", "plan"),
@@ -108,38 +125,19 @@ _RULES = [
     ("SEN2-R062", ERROR, "UKPRN is 8 digits", "active plan"),
     ("SEN2-R063", ERROR, "TransferLA is a 3-digit LA number", "active plan"),
     # timeliness
-    ("SEN2-R070", QUERY, "a request over 20 weeks old at the reference date has no outcome", "timeliness"),
-    ("SEN2-R071", QUERY, "Week20 = 1 (exception) on a plan issued within 20 weeks", "timeliness"),
+    ("SEN2-R070", QUERY, f"a request over {PLAN_WEEKS} weeks old at the reference date has no outcome",
+     "timeliness"),
+    ("SEN2-R071", QUERY, f"Week20 = 1 (exception) on a plan issued within {PLAN_WEEKS} weeks", "timeliness"),
 ]
 
 RULES: dict[str, Rule] = {r[0]: Rule(*r) for r in _RULES}
 
-# Census (reference) dates from the spec's list.
-CENSUS_DATES: dict[int, date] = {
-    2015: date(2015, 1, 15), 2016: date(2016, 1, 21), 2017: date(2017, 1, 19),
-    2018: date(2018, 1, 18), 2019: date(2019, 1, 17), 2020: date(2020, 1, 16),
-    2021: date(2021, 1, 14), 2022: date(2022, 1, 20), 2023: date(2023, 1, 19),
-    2024: date(2024, 1, 18), 2025: date(2025, 1, 16), 2026: date(2026, 1, 15),
-    2027: date(2027, 1, 21),
-}
-
-FIRST_YEAR = 2023          # person-level SEN2 began with the 2023 return
-DSCO_FROM = 2025
-DS_FROM = 2026
-SEX_FROM = 2024            # before 2024 the item was GenderCurrent
-
-# Timeliness thresholds (days)
-TWENTY_WEEKS = 140
-SIXTEEN_WEEKS = 112
-MAX_AGE = 25
-
-
-def rule(rule_id: str) -> Rule:
-    return RULES[rule_id]
+XSD_DIR = Path(__file__).with_name("xsd")
+# the years the XSD files start from (sen2_2024.xsd -> 2024), oldest first
+XSD_YEARS: tuple[int, ...] = tuple(sorted(int(path.stem.rsplit("_", 1)[1])
+                                          for path in XSD_DIR.glob("sen2_*.xsd")))
 
 
 def xsd_year(year: int) -> int:
     """The XSD a return year is checked against (see the decisions above)."""
-    if year <= 2024:
-        return 2024
-    return 2025 if year == 2025 else 2026
+    return max((y for y in XSD_YEARS if y <= year), default=XSD_YEARS[0])

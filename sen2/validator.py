@@ -44,13 +44,12 @@ from lxml import etree
 
 from extract.sen2_xml import ALIASES
 from foundation import codes
-from foundation.reference import boroughs
 from foundation.identifiers import uln_is_valid, upn_is_valid
+from foundation.reference import boroughs, census_date
+from foundation.reference import codes as code_list
 
 from . import rules as R
 from .rules import ERROR, QUERY, RULES
-
-XSD_DIR = Path(__file__).with_name("xsd")
 
 # --- element names -------------------------------------------------------------------
 LEAVES = (
@@ -76,19 +75,24 @@ KNOWN_VARIANTS = {"SENsetting", "SENunitIndicator", "PlanWPB", "WPB", "GenderCur
 
 # --- item specifications ----------------------------------------------------------------
 YES_NO = frozenset({"1", "0", "true", "false"})
-CODE_LISTS: dict[str, frozenset[str]] = {
-    "SourceLevel": frozenset({"L"}), "DSCO": frozenset({"Y", "N", "R"}),
-    "Sex": codes.SEX, "UPNunknown": codes.UPN_UNKNOWN,
-    "RequestSource": codes.REQUEST_SOURCE, "RequestOutcome": codes.REQUEST_OUTCOME,
-    "AssessmentOutcome": codes.ASSESSMENT_OUTCOME, "Week20": frozenset({"0", "1"}),
-    "PlanRes": codes.RES, "Res": codes.RES, "PlanWBP": codes.WBP, "WBP": codes.WBP,
-    "DP": codes.DP, "CeaseReason": codes.CEASE_REASON, "SENSetting": codes.SEN_SETTING,
-    "SENtype": codes.SEN_TYPE, "ReviewOutcome": codes.REVIEW_OUTCOME,
-    "PlacementRank": codes.RANK, "SENtypeRank": codes.RANK,
+# coded item -> its code list (foundation.reference.codes: the seeds)
+CODE_LIST_OF: dict[str, str] = {
+    "SourceLevel": "source_level", "DSCO": "dsco", "Sex": "sex", "UPNunknown": "upn_unknown",
+    "RequestSource": "request_source", "RequestOutcome": "request_outcome",
+    "AssessmentOutcome": "assessment_outcome", "Week20": "week20", "PlanRes": "res",
+    "Res": "res", "PlanWBP": "wbp", "WBP": "wbp", "DP": "dp", "CeaseReason": "cease_reason",
+    "SENSetting": "sen_setting", "SENtype": "sen_type", "ReviewOutcome": "review_outcome",
+    "PlacementRank": "rank", "SENtypeRank": "rank",
 }
+CODE_LISTS: dict[str, frozenset[str]] = {item: frozenset(code_list(name))
+                                         for item, name in CODE_LIST_OF.items()}
 for _name in ("RYA RequestMediation RequestTribunal AssessmentMediation AssessmentTribunal "
               "OtherMediation OtherTribunal PB OA SENUnitIndicator ResourcedProvisionIndicator").split():
     CODE_LISTS[_name] = YES_NO
+# coded item -> {code: (the first collection year its list has it, its description)}
+CODES_FROM: dict[str, dict[str, tuple[int, str]]] = {
+    item: {c.code: (c.first_year, c.description) for c in code_list(name).values() if c.first_year}
+    for item, name in CODE_LIST_OF.items()}
 
 # kind of each item: date, datetime, code, text, ethnicity, upn, uln, urn, ukprn, la, year, fixed
 _PLACEMENT = {"URN": (False, "urn"), "UKPRN": (False, "ukprn"), "SENSetting": (False, "code"),
@@ -183,12 +187,8 @@ class FileResult:
 @lru_cache(maxsize=None)
 def schema(year: int) -> etree.XMLSchema:
     """The compiled XSD for a return year (sen2.rules.xsd_year picks the file)."""
-    path = XSD_DIR / f"sen2_{R.xsd_year(year)}.xsd"
+    path = R.XSD_DIR / f"sen2_{R.xsd_year(year)}.xsd"
     return etree.XMLSchema(etree.parse(str(path)))
-
-
-def census_date(year: int | None) -> date | None:
-    return R.CENSUS_DATES.get(year) if year else None
 
 
 def borough_lea(borough: str) -> str | None:
@@ -376,9 +376,10 @@ class _Validator:
             return raw if ok else None
         if kind == "code":
             allowed = CODE_LISTS[name]
-            if name == "SENtype" and raw == "DS" and self.year is not None and self.year < R.DS_FROM:
-                self.add("SEN2-R021", element, item, f"SENtype 'DS' (Down syndrome) is in the list "
-                         f"only from {R.DS_FROM}; this is a {self.year} return")
+            first, described = CODES_FROM.get(name, {}).get(raw, (None, ""))
+            if first and self.year is not None and self.year < first:
+                self.add("SEN2-R021", element, item, f"{name} {raw!r} ({described}) is in the list "
+                         f"only from {first}; this is a {self.year} return")
                 return None
             if raw not in allowed:
                 hint = f" (did you mean {raw.upper()!r}?)" if raw.upper() in allowed else ""
@@ -531,13 +532,13 @@ class _Validator:
         if self.year is None:
             self.add("SEN2-R011", header, "Header/CollectionDetails/Year",
                      "no usable collection Year (header, --year or file name): year-dependent "
-                     f"checks use the {max(R.CENSUS_DATES)} schema and are skipped where they "
+                     f"checks use the {R.LATEST_CENSUS_YEAR} schema and are skipped where they "
                      "need a reference date")
         self._xsd(header)
 
     # --- XSD ------------------------------------------------------------------------------
     def _xsd(self, element) -> None:
-        xsd = schema(self.year or max(R.CENSUS_DATES))
+        xsd = schema(self.year or R.LATEST_CENSUS_YEAR)
         if xsd.validate(element):
             return
         seen: set[str] = set()
@@ -607,10 +608,10 @@ class _Validator:
         # the upper limit applies at its start, so a plan that ceased at 25 is no error
         on = self.ref if active or self.year is None else date(self.year - 1, 1, 1)
         age = _age(birth, on)
-        if age > R.MAX_AGE:
+        if age > R.LIMITS.max_age:
             what = "the reference date" if on == self.ref else "the start of the period"
             self.add("SEN2-R035", element, "PersonBirthDate", f"age at {what} {on} is {age}, over "
-                     f"{R.MAX_AGE} (PersonBirthDate {birth})")
+                     f"{R.LIMITS.max_age} (PersonBirthDate {birth})")
 
     def _once(self, blocks: dict, name: str, prefix: str):
         elements = blocks.get(name) or []
@@ -666,7 +667,7 @@ class _Validator:
                      f"AssessmentOutcome H dated {asm_date}, inside the collection period, so a "
                      "plan transferred in from another LA: TransferLA should name that LA")
         # timeliness: over 20 weeks old at the reference date and no outcome
-        if received and self.ref and (self.ref - received).days > R.TWENTY_WEEKS:
+        if received and self.ref and (self.ref - received).days > R.LIMITS.plan_deadline_days:
             pending = None
             if outcome == "A":
                 pending = "RequestOutcome is A (awaiting decision)"
@@ -676,7 +677,8 @@ class _Validator:
                            "is no Assessment")
             if pending:
                 self.add("SEN2-R070", request, f"{prefix}/RequestOutcome",
-                         f"received {received}, {(self.ref - received).days} days (over 20 weeks) "
+                         f"received {received}, {(self.ref - received).days} days (over "
+                         f"{R.PLAN_WEEKS} weeks) "
                          f"before the reference date, and {pending}")
 
     def _assessment(self, assessment, prefix: str, received: date | None):
@@ -690,14 +692,15 @@ class _Validator:
             self.add("SEN2-R046", leaves["AssessmentOutcomeDate"][0], f"{prefix}/AssessmentOutcomeDate",
                      f"AssessmentOutcomeDate {when} is before the request's ReceivedDate {received}")
         days = (when - received).days if when and received else None
-        if outcome == "N" and days is not None and days > R.SIXTEEN_WEEKS:
+        if outcome == "N" and days is not None and days > R.LIMITS.no_plan_notice_days:
             self.add("SEN2-R048", leaves["AssessmentOutcomeDate"][0], f"{prefix}/AssessmentOutcomeDate",
                      f"decision not to issue a plan (N) on {when}, {days} days after ReceivedDate "
-                     f"{received}: over 16 weeks")
-        if outcome == "Y" and v["Week20"] == "1" and days is not None and 0 <= days <= R.TWENTY_WEEKS:
+                     f"{received}: over {R.NO_PLAN_WEEKS} weeks")
+        if (outcome == "Y" and v["Week20"] == "1" and days is not None
+                and 0 <= days <= R.LIMITS.plan_deadline_days):
             self.add("SEN2-R071", leaves["Week20"][0], f"{prefix}/Week20",
                      f"Week20 = 1 (exception) but the plan was issued {days} days after ReceivedDate, "
-                     "within 20 weeks")
+                     f"within {R.PLAN_WEEKS} weeks")
         plan_el = self._once(blocks, "NamedPlan", prefix)
         plan = None
         if plan_el is not None:
@@ -710,7 +713,7 @@ class _Validator:
 
     def _plan(self, plan, prefix: str) -> dict[str, Any]:
         v, leaves, blocks = self._fields(plan, "NamedPlan", prefix)
-        start, cease, reason = v["StartDate"], v["CeaseDate"], v["CeaseReason"]
+        start, cease = v["StartDate"], v["CeaseDate"]
         has_cease = bool(leaves.get("CeaseDate") and _text(leaves["CeaseDate"][0]))
         has_reason = bool(leaves.get("CeaseReason") and _text(leaves["CeaseReason"][0]))
         if has_cease != has_reason:

@@ -1,5 +1,6 @@
-"""The code lists the loader checks (foundation/codes.py) and the seeds dbt describes them with
-(dbt_project/seeds) list the same codes, and every borough's code map lands on them."""
+"""The code lists have one home, the dbt seeds: the loader and validator read them through
+foundation.codes (foundation.reference), SQL through ref(); every borough's code map lands on
+them."""
 from __future__ import annotations
 
 import csv
@@ -7,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from extract.entities import ALL_TABLES
 from extract.layouts import all_layouts
 from foundation import codes
+from foundation.reference import code_list_names
+from foundation.reference import codes as code_list
 
 SEEDS = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
 
 
-def _seed(name: str, column: str) -> set[str]:
+def _seed(name: str, column: str) -> list[str]:
     with (SEEDS / f"{name}.csv").open(newline="") as handle:
-        return {row[column] for row in csv.DictReader(handle)}
+        return [row[column] for row in csv.DictReader(handle)]
 
 
 @pytest.mark.parametrize("seed, column, codes_", [
@@ -26,8 +30,26 @@ def _seed(name: str, column: str) -> set[str]:
     ("request_outcomes", "request_outcome", codes.REQUEST_OUTCOME),
     ("assessment_outcomes", "assessment_outcome", codes.ASSESSMENT_OUTCOME),
 ])
-def test_seed_lists_the_same_codes_as_the_loader(seed, column, codes_):
-    assert _seed(seed, column) == set(codes_)
+def test_the_loader_reads_the_codes_sql_describes(seed, column, codes_):
+    assert set(_seed(seed, column)) == set(codes_)
+
+
+def test_no_code_is_listed_twice_and_no_list_is_empty():
+    rows = list(zip(_seed("code_lists", "code_list"), _seed("code_lists", "code")))
+    assert len(rows) == len(set(rows))
+    for name in code_list_names():
+        assert code_list(name), name
+
+
+def test_every_coded_raw_column_has_a_code_list():
+    for table in ALL_TABLES:
+        for column in table.codes:
+            assert codes.CODE_LISTS[column], (table.name, column)
+
+
+def test_down_syndrome_joins_the_need_types_in_2026():
+    assert code_list("sen_type")["DS"].first_year == 2026
+    assert {c.first_year for t, c in code_list("sen_type").items() if t != "DS"} == {None}
 
 
 def test_every_borough_code_map_targets_a_sen2_code():

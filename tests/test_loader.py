@@ -5,7 +5,10 @@ import pytest
 
 from datetime import date
 
+from extract.entities import ALL_TABLES, CASE_TABLES, LEDGER_TABLE
 from extract.ingest import ingest
+from extract.layouts import all_layouts
+from foundation.catalog import forget
 from tests import source_files as sf
 
 pytestmark = pytest.mark.usefixtures("fresh")
@@ -171,10 +174,42 @@ def test_a_refused_file_is_marked_replaced_by_the_good_file_that_follows(files, 
 
 
 def test_raw_columns_the_readers_fill_exist_in_the_tables(db):
-    from extract.entities import ALL_TABLES
+    """The raw DDL is the one home of the columns (extract.entities reads them from the
+    catalog): every column the loader's rules or a borough's layout name is in its table."""
+    def in_table(name):
+        return {r[0] for r in db.execute(
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = %s", (name,))}
 
     for table in ALL_TABLES:
-        columns = [r[0] for r in db.execute(
-            "select column_name from information_schema.columns where table_schema = 'raw' "
-            "and table_name = %s order by ordinal_position", (table.name,))]
-        assert list(table.copy_columns) == columns, table.name
+        columns = in_table(table.name)
+        assert set(table.copy_columns) == columns, table.name
+        assert {*table.key, *table.required, *table.codes} <= set(table.columns), table.name
+    for borough, layout in all_layouts().items():
+        named: list[tuple[str, set]] = [(LEDGER_TABLE.name, set(layout["ledger"]["columns"]))]
+        for dataset in layout["case"]["datasets"].values():
+            for entity, mapping in (dataset.get("entities") or {}).items():
+                named.append((CASE_TABLES[entity].name, set(mapping)))
+            for sheet in (dataset.get("sheets") or {}).values():
+                named.append((CASE_TABLES[sheet["entity"]].name, set(sheet["columns"])))
+            for record in (dataset.get("records") or {}).values():
+                named.append((CASE_TABLES[record["entity"]].name,
+                              set(record["fields"]) - {"record_type"}))
+        for table, columns in named:
+            assert columns <= in_table(table), (borough, table, columns - in_table(table))
+
+
+def test_a_column_added_to_a_raw_table_needs_no_code_change(files, db):
+    """The DDL alone decides a raw table's columns: a new one loads empty where no layout
+    names it (the readers read the columns from the catalog)."""
+    db.execute("alter table raw.case_reviews add column review_note text")
+    forget()
+    try:
+        results = ingest("case", [files.hf_case_dir()], "HF")
+        [reviews] = [r for r in results if r.path.name.startswith("hf_reviews")]
+        assert reviews.status == "loaded", reviews.reason
+        assert _batch_rows(db, "case_reviews", reviews.batch_id, "review_id, review_note") == [
+            ("RV1", None)]
+    finally:
+        db.execute("alter table raw.case_reviews drop column review_note")
+        forget()

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from sen2.rules import RULES
 from sen2.validator import Unreadable, validate_file
 from foundation.identifiers import make_upn, uln_check_digit
+from foundation.reference import census_dates
 from tests.source_files import UPN_1, UPN_2, sen2_xml
 
 E = etree.SubElement
@@ -24,8 +25,7 @@ E = etree.SubElement
 
 # --- helpers ------------------------------------------------------------------------------
 def _xml(year: int = 2024, ref: str | None = None) -> bytes:
-    ref = ref or {2023: "2023-01-19", 2024: "2024-01-18", 2025: "2025-01-16",
-                  2026: "2026-01-15"}[year]
+    ref = ref or census_dates()[year].isoformat()
     return sen2_xml(year=year, reference_date=ref).encode()
 
 

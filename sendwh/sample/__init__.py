@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 
 from extract.layouts import get_layout
-from foundation.reference import base_boroughs
+from foundation.reference import base_boroughs, sen2_first_year, statutory
 
 from . import calibration as cal
 from .case_writers import WRITERS
@@ -29,7 +29,9 @@ from .sen2_writer import write_sen2
 
 __all__ = ["generate", "borough_specs", "SEN2_YEARS"]
 
-SEN2_YEARS = (2023, 2024, 2025, 2026)
+# the SEN2 returns written: the first person-level one to 2026 (those whose census is after
+# the extracts' as-at date are left out)
+SEN2_YEARS = tuple(range(sen2_first_year(), 2027))
 
 
 def synthetic_la_number(k: int) -> str:
@@ -62,7 +64,7 @@ def _summary(data: BoroughData) -> dict:
         if r.asm_outcome == "Y" and r.asm_date is not None and not r.week20:
             n = issued.setdefault(r.asm_date.year, [0, 0])
             n[0] += 1
-            n[1] += (r.asm_date - r.received).days <= 140
+            n[1] += (r.asm_date - r.received).days <= statutory().plan_deadline_days
     twenty = {str(y): round(100 * v[1] / v[0], 1) for y, v in sorted(issued.items()) if v[0]}
     req_year: dict[str, int] = {}
     for r in data.requests:
@@ -129,12 +131,12 @@ def generate(out: Path, seed: int = 1, scale: int = 1, defects: float = 0.0,
                       defect_list, files)
         summary[spec.code] = _summary(data)
     manifest = {
-        "seed": int(seed), "scale": int(scale), "defects": float(defects),
+        # (the key order is part of the byte-identical output)
+        "seed": int(seed), "scale": int(scale), "defects": defect_list,
         "as_of": as_of.isoformat(),
         "boroughs": [{"borough": s.code, "name": s.name, "la_number": s.la_number,
                       "ons_code": s.ons_code, "like": s.like} for s in specs],
         "files": files,
-        "defects": defect_list,
         "summary": summary,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-KNOWN_CENSUS = {
-    2015: date(2015, 1, 15), 2016: date(2016, 1, 21), 2017: date(2017, 1, 19),
-    2018: date(2018, 1, 18), 2019: date(2019, 1, 17), 2020: date(2020, 1, 16),
-    2021: date(2021, 1, 14), 2022: date(2022, 1, 20), 2023: date(2023, 1, 19),
-    2024: date(2024, 1, 18), 2025: date(2025, 1, 16), 2026: date(2026, 1, 15),
-    2027: date(2027, 1, 21),
-}
+from foundation.reference import census_dates
+
 FIRST_YEAR = 2014          # first census simulated (all statements then)
 EHCP_START = date(2014, 9, 1)
 EARLIEST_REQUEST = date(2014, 5, 1)
@@ -22,9 +17,11 @@ TRANSFER_DEADLINE = date(2018, 4, 1)
 
 
 def census_date(year: int) -> date:
-    """The SEN2 reference date: known ones, else the third Thursday of January."""
-    if year in KNOWN_CENSUS:
-        return KNOWN_CENSUS[year]
+    """The SEN2 reference date: the census_dates seed's, else (a year it does not know, such
+    as the simulation's first, 2014) the third Thursday of January."""
+    known = census_dates()
+    if year in known:
+        return known[year]
     d = date(year, 1, 15)
     while d.weekday() != 3:
         d += timedelta(days=1)

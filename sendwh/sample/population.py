@@ -16,6 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from foundation.identifiers import make_upn, uln_check_digit
+from foundation.reference import statutory
 
 from . import calibration as cal
 from .reference import (FEMALE_NAMES, MALE_NAMES, POSTCODE_DISTRICTS, POSTCODE_LETTERS,
@@ -150,6 +151,7 @@ class _Case:
     reason: str | None = None
 
 
+LIMITS = statutory()
 CEASE_REASONS_UNDER_16 = {"2": 0.45, "5": 0.25, "7": 0.15, "9": 0.12, "8": 0.03}
 CEASE_REASONS_16_PLUS = {"2": 0.2, "3": 0.15, "4": 0.2, "6": 0.2, "5": 0.1, "7": 0.05, "9": 0.1}
 
@@ -288,13 +290,15 @@ class _Sim:
 
     # -- requests ------------------------------------------------------------------
     def decision_days(self) -> int:
+        six_weeks = LIMITS.decision_deadline_days
         if self.rng.random() < cal.DECISION_WITHIN_6_WEEKS:
-            return int(self.rng.integers(14, 43))
-        return int(self.rng.integers(43, 71))
+            return int(self.rng.integers(14, six_weeks + 1))
+        return int(self.rng.integers(six_weeks + 1, 71))
 
     def request_durations(self, issue_dates: list[date]) -> tuple[list[int], list[bool]]:
         """Days from request to issue and Week20 flags, timeliness exact per issue year."""
         rng = self.rng
+        twenty_weeks, one_year = LIMITS.plan_deadline_days, LIMITS.one_year_days
         n = len(issue_dates)
         days = [0] * n
         week20 = [False] * n
@@ -312,11 +316,11 @@ class _Sim:
                 days[i] = int(rng.integers(110, 300))
             for k, i in enumerate(rest):
                 if k < n_timely:
-                    days[i] = int(rng.integers(80, 141))
+                    days[i] = int(rng.integers(80, twenty_weeks + 1))
                 elif rng.random() < 0.1:
-                    days[i] = int(rng.integers(366, 480))
+                    days[i] = int(rng.integers(one_year + 1, 480))
                 else:
-                    days[i] = int(rng.integers(141, 366))
+                    days[i] = int(rng.integers(twenty_weeks + 1, one_year + 1))
         return days, week20
 
     def flags(self) -> tuple[bool, bool, bool, bool]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from lxml import etree
 
 from foundation.identifiers import make_upn
+from foundation.reference import sen2_item
 
 from . import calibration as cal
 from .defects import Injector, corrupt_upn
@@ -250,7 +251,7 @@ def write_sen2(data: BoroughData, year: int, path: Path, inj: Injector, serial: 
             _text(src, "DateTime", f"{year}-02-01T09:00:00")
             _text(src, "DMO", "Y")
             _text(src, "DCO", "Y")
-            if year >= 2025:
+            if sen2_item("DSCO").in_year(year):
                 _text(src, "DSCO", "Y")
             xf.write(header, pretty_print=True)
             with xf.element("Persons"):
