@@ -15,6 +15,7 @@ from urllib.parse import urlparse, urlunparse
 
 import psycopg
 
+from foundation import catalog
 from foundation.database import connect, warehouse_url
 from foundation.migrate import BOROUGHS_LOCK, Migration, migrate, xact_lock
 from foundation.reference import boroughs
@@ -26,6 +27,8 @@ def setup() -> list[Migration]:
     reads). Returns the migrations applied: none when the warehouse was up to date."""
     with connect(autocommit=True) as conn:
         applied = migrate(conn)
+        if applied:
+            catalog.forget()           # the raw tables' columns may have changed
         with conn.transaction():
             xact_lock(conn, BOROUGHS_LOCK)     # concurrent set-ups rewrite the rows in turn
             conn.execute("delete from raw.boroughs")
