@@ -17,8 +17,10 @@ from expectations.catalogue import (Check, asset_query, load_config, mart_checks
                                     row_id_columns, source_checks)
 from expectations.gx_project import (data_docs_index, open_context, replace_datasource,
                                      warehouse_url_in_environment)
+from expectations.publish import BUILD_SCHEMAS
 
-BUILD_SCHEMA = "marts_build"
+# the marts are checked where dbt built them, before they are published
+BUILD_SCHEMA = BUILD_SCHEMAS["marts"]
 SOURCE_KINDS = ("sen2", "case", "ledger")
 
 

@@ -66,8 +66,9 @@ def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -
 
 def build(today: str | None = None, select: str | None = None, quiet: bool = False,
           say=print) -> int:
-    """Write, audit, publish: dbt builds the marts into the build schema, the quality gates
-    check sources and marts, and only if no blocking check failed are the marts published.
+    """Write, audit, publish: dbt builds the marts and the restricted models into their build
+    schemas, the quality gates check sources and marts, and only if no blocking check failed
+    are both published.
     Returns 0 when published, 1 when dbt failed or the gates blocked (marts unchanged)."""
     from sendwh.warehouse import analyze_raw
 
@@ -102,25 +103,37 @@ def run_gates(today: str | None = None, say=print):
 
 
 def publish_marts(run_id: str | None = None, say=print) -> None:
-    from expectations.gate import BUILD_SCHEMA
-    from expectations.publish import mark_published, publish
+    """Swap the build schemas in as `marts` and `restricted`, in one transaction."""
+    from expectations.publish import BUILD_SCHEMAS, mark_published, publish
     from sendwh.warehouse import connect
 
     with connect() as conn:
-        done = publish(conn, BUILD_SCHEMA, expected=expected_marts())
+        done = publish(conn, BUILD_SCHEMAS, expected=expected_relations())
         if run_id:
             mark_published(conn, run_id)
-    say(f"published {done.relations} marts ({done.grants_copied} grants carried over)")
+    say(f"published {done.relations} marts and restricted models "
+        f"({done.grants_copied} grants carried over)")
+
+
+def expected_relations() -> dict[str, set[str]]:
+    """{published schema: the models the dbt project defines in it} for every schema that
+    publishing swaps in (a partial build must not publish fewer)."""
+    import json
+
+    from expectations.publish import BUILD_SCHEMAS
+
+    manifest = json.loads(ensure_manifest().read_text())
+    out: dict[str, set[str]] = {schema: set() for schema in BUILD_SCHEMAS}
+    for node in manifest["nodes"].values():
+        schema = node["config"].get("schema")
+        if node["resource_type"] == "model" and schema in out and node["config"].get("enabled", True):
+            out[schema].add(node.get("alias") or node["name"])
+    return out
 
 
 def expected_marts() -> set[str]:
-    """The marts the dbt project defines (a partial build must not publish fewer)."""
-    import json
-
-    manifest = json.loads(ensure_manifest().read_text())
-    return {node.get("alias") or node["name"] for node in manifest["nodes"].values()
-            if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
-            and node["config"].get("enabled", True)}
+    """The marts the dbt project defines."""
+    return expected_relations()["marts"]
 
 
 def manifest_path() -> Path:
