@@ -10,8 +10,8 @@ query still reading them is never blocked or broken by this one).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from psycopg import sql
 
