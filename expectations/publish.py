@@ -1,9 +1,12 @@
 """Publishing: what dbt built (and the gates checked) in the build schemas becomes what
 readers outside dbt see, in one transaction, by renaming schemas: `marts_build` -> `marts`
 (what analysts query) and `restricted_build` -> `restricted` (the SEN2 return's rows with
-their identifiers, and the forecast's person-level history; no public access). A reader sees
-the old schemas or the new ones, never a mix: a query that has started keeps the tables it
-opened; one that starts after the commit sees only the new schemas. The grants on each
+their identifiers, and the forecast's person-level history; no public access). Both change
+in the same commit. A query sees a schema's old relations or its new ones, never a mix: a
+query that has started keeps the tables it opened; one that starts after the commit sees only
+the new ones. (One statement reading both schemas could, at the instant of the commit, resolve
+one schema's names before the swap and the other's after: PostgreSQL looks names up schema by
+schema. No reader joins the two.) The grants on each
 published schema and its tables are copied to the new ones first, so access is kept. The
 old schemas stay as `marts_previous` and `restricted_previous` until the next publish (so a
 query still reading them is never blocked or broken by this one).
