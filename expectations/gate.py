@@ -20,8 +20,10 @@ from expectations.gx_project import data_docs_index, open_context, replace_datas
 from expectations.history import summary_lines as recorded_summary_lines
 from foundation.database import connect
 from foundation.settings import get_settings
+from expectations.publish import BUILD_SCHEMAS
 
-BUILD_SCHEMA = "marts_build"
+# the marts are checked where dbt built them, before they are published
+BUILD_SCHEMA = BUILD_SCHEMAS["marts"]
 SOURCE_KINDS = ("sen2", "case", "ledger")
 
 

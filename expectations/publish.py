@@ -1,18 +1,27 @@
-"""Publishing: the marts built (and gated) in the build schema become `marts` in one
-transaction, by renaming schemas. An analyst's query sees the old marts or the new ones,
-never a mix: a query that has started keeps the tables it opened; one that starts after
-the commit sees only the new schema. The grants on `marts` and its tables are copied to the
-new ones first, so access is kept. The old marts stay as `marts_previous` until the next
-publish (so a query still reading them is never blocked or broken by this one).
+"""Publishing: what dbt built (and the gates checked) in the build schemas becomes what
+readers outside dbt see, in one transaction, by renaming schemas: `marts_build` -> `marts`
+(what analysts query) and `restricted_build` -> `restricted` (the SEN2 return's rows with
+their identifiers, and the forecast's person-level history; no public access). Both change
+in the same commit. A query sees a schema's old relations or its new ones, never a mix: a
+query that has started keeps the tables it opened; one that starts after the commit sees only
+the new ones. (One statement reading both schemas could, at the instant of the commit, resolve
+one schema's names before the swap and the other's after: PostgreSQL looks names up schema by
+schema. No reader joins the two.) The grants on each
+published schema and its tables are copied to the new ones first, so access is kept. The
+old schemas stay as `marts_previous` and `restricted_previous` until the next publish (so a
+query still reading them is never blocked or broken by this one).
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from psycopg import sql
 
-PUBLISHED = "marts"
-PREVIOUS = "marts_previous"
+# published schema -> the schema dbt builds it in (dbt_project/macros/generate_schema_name.sql)
+BUILD_SCHEMAS = {"marts": "marts_build", "restricted": "restricted_build"}
+# published schemas that only granted roles may read: no grant to public is ever carried over
+RESTRICTED = frozenset({"restricted"})
 LOCK_KEY = 4210501  # one publish at a time (pg_advisory_xact_lock)
 
 
@@ -26,15 +35,23 @@ class Published:
     grants_copied: int
 
 
-def _grants_sql(conn, build_schema: str) -> list[sql.Composed]:
-    """GRANT statements giving the build schema and its relations the privileges that
-    `marts` and its same-named relations have now (owners' own privileges excepted)."""
+def previous_schema(published: str) -> str:
+    return f"{published}_previous"
+
+
+def _grants_sql(conn, published: str, build_schema: str) -> list[sql.Composed]:
+    """GRANT statements giving the build schema and its relations the privileges that the
+    published schema and its same-named relations have now (owners' own privileges
+    excepted; none to public on a restricted schema)."""
     statements = []
+    skip_public = published in RESTRICTED
     for grantee, privilege, grantable in conn.execute(
             "select coalesce(r.rolname, 'public'), a.privilege_type, a.is_grantable "
             "from pg_namespace n cross join aclexplode(n.nspacl) a "
             "left join pg_roles r on r.oid = a.grantee "
-            "where n.nspname = %s and a.grantee <> n.nspowner", (PUBLISHED,)).fetchall():
+            "where n.nspname = %s and a.grantee <> n.nspowner", (published,)).fetchall():
+        if grantee == "public" and skip_public:
+            continue
         statements.append(sql.SQL("grant {} on schema {} to {}{}").format(
             sql.SQL(privilege), sql.Identifier(build_schema), _role(grantee),
             sql.SQL(" with grant option" if grantable else "")))
@@ -45,7 +62,9 @@ def _grants_sql(conn, build_schema: str) -> list[sql.Composed]:
             "where n.nspname = %s and a.grantee <> c.relowner "
             "and exists (select 1 from pg_class b join pg_namespace bn on bn.oid = b.relnamespace "
             "            where bn.nspname = %s and b.relname = c.relname)",
-            (PUBLISHED, build_schema)).fetchall():
+            (published, build_schema)).fetchall():
+        if grantee == "public" and skip_public:
+            continue
         statements.append(sql.SQL("grant {} on {} to {}{}").format(
             sql.SQL(privilege), sql.Identifier(build_schema, relname), _role(grantee),
             sql.SQL(" with grant option" if grantable else "")))
@@ -56,31 +75,48 @@ def _role(name: str) -> sql.Composable:
     return sql.SQL("public") if name == "public" else sql.Identifier(name)
 
 
-def publish(conn, build_schema: str, expected: set[str] | None = None) -> Published:
-    """Swap the build schema in as `marts`. `expected`: relations it must hold (a partial
-    build must not publish fewer marts than the project defines)."""
+def _relations(conn, schema: str) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p')", (schema,))}
+
+
+def publish(conn, schemas: Mapping[str, str] | None = None,
+            expected: Mapping[str, set[str]] | None = None) -> Published:
+    """Swap each build schema in as its published schema, all in one transaction.
+    `schemas`: {published: build} (default BUILD_SCHEMAS). `expected`: {published: relations
+    its build schema must hold} (a partial build must not publish fewer relations than the
+    project defines); nothing is published if any build schema is empty or lacks one."""
+    schemas = dict(schemas or BUILD_SCHEMAS)
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        names = {r[0] for r in conn.execute(
-            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-            "where n.nspname = %s and c.relkind in ('r', 'v', 'm', 'p')", (build_schema,))}
-        if not names:
-            raise PublishError(f"nothing to publish: schema {build_schema} has no tables or views")
-        missing = sorted((expected or set()) - names)
-        if missing:
-            raise PublishError(f"not publishing: {build_schema} lacks {', '.join(missing)} "
-                               "(a partial build; run a full `sendwh build`)")
-        relations = len(names)
-        grants = _grants_sql(conn, build_schema)
-        for statement in grants:
-            conn.execute(statement)
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(PREVIOUS)))
-        if conn.execute("select 1 from pg_namespace where nspname = %s", (PUBLISHED,)).fetchone():
+        relations = 0
+        for published, build_schema in schemas.items():
+            names = _relations(conn, build_schema)
+            if not names:
+                raise PublishError(f"nothing to publish: schema {build_schema} has no tables or views")
+            missing = sorted((expected or {}).get(published, set()) - names)
+            if missing:
+                raise PublishError(f"not publishing: {build_schema} lacks {', '.join(missing)} "
+                                   "(a partial build; run a full `sendwh build`)")
+            relations += len(names)
+        grants = 0
+        for published, build_schema in schemas.items():
+            if published in RESTRICTED:
+                conn.execute(sql.SQL("revoke all on schema {} from public").format(
+                    sql.Identifier(build_schema)))
+            statements = _grants_sql(conn, published, build_schema)
+            for statement in statements:
+                conn.execute(statement)
+            grants += len(statements)
+            previous = previous_schema(published)
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(previous)))
+            if conn.execute("select 1 from pg_namespace where nspname = %s", (published,)).fetchone():
+                conn.execute(sql.SQL("alter schema {} rename to {}").format(
+                    sql.Identifier(published), sql.Identifier(previous)))
             conn.execute(sql.SQL("alter schema {} rename to {}").format(
-                sql.Identifier(PUBLISHED), sql.Identifier(PREVIOUS)))
-        conn.execute(sql.SQL("alter schema {} rename to {}").format(
-            sql.Identifier(build_schema), sql.Identifier(PUBLISHED)))
-    return Published(relations=relations, grants_copied=len(grants))
+                sql.Identifier(build_schema), sql.Identifier(published)))
+    return Published(relations=relations, grants_copied=grants)
 
 
 def mark_published(conn, run_id: str) -> None:

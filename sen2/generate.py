@@ -1,135 +1,79 @@
 """`sendwh sen2 generate`: a borough's SEN2 return for a census year, from the warehouse.
 
-What goes in (sen2-spec.md): every person with a plan active at the census date; every
-request received, decided or assessed in the previous calendar year, every plan issued or
-ceased in it; and work still open at the census date. Outcomes are as they stood on the
-census date (a decision dated after it is still awaited, 'A'); decisions from before the
-collection year are historical ('H'). Plans from statement transfers, which have no request
-in the case systems, are written under a historical request dated at the plan's start.
+What goes in (sen2-spec.md) is decided by the dbt models of the return
+(dbt_project/models/restricted/sen2_return/): every person with a plan active at the census
+date; every request received, decided or assessed in the previous calendar year, every plan
+issued or ceased in it; and work still open at the census date, with outcomes as they stood on
+the census date. They are built in `restricted_build` and published to `restricted` with the
+marts once the quality gates pass, so a return is always made from data that passed its
+checks (after a blocked run, from the last published data).
 
-The selection and the recoding are SQL over the person-level model (intermediate and pii
-schemas); this module only streams the XML (lxml's incremental writer, one person at a time)
-and validates the file it wrote.
+This module only streams those rows into XML (lxml's incremental writer, one person at a
+time; every model is read through a server-side cursor in person order, so memory stays
+flat) and validates the file it wrote.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+import psycopg
 from lxml import etree
+from psycopg.rows import dict_row
 
-from foundation.settings import get_settings
 from foundation.database import connect
 from foundation.reference import sen2_item
+from foundation.settings import get_settings
+from sen2.report import render
+from sen2.validator import FileResult, validate_file
 
 log = logging.getLogger(__name__)
 
 SOFTWARE_CODE = "sendwh"
 RELEASE = "0.1.0"
+SCHEMA = "restricted"   # published with the marts (expectations/publish.py)
 
-# Requests in the return, recoded as at the census date. Parameters: borough, source,
-# period start, period end, census date.
-REQUESTS_SQL = """
-with
-requests as (
-    select * from intermediate.int_requests where borough = %(borough)s and source = %(source)s
-),
-plans as (
-    select * from intermediate.int_plans where borough = %(borough)s and source = %(source)s
-),
-active as (
-    select plan_key, person_key from intermediate.int_plans_at_census
-    where borough = %(borough)s and census_year = %(year)s
-),
-plan_requests as (
-    -- plans without a request (statement transfers, plans from earlier systems)
-    select
-        md5(plans.plan_key || ':request') as request_key, plans.person_key,
-        plans.start_on as received_on, null::text as request_source, false as is_young_person_request,
-        'H' as request_outcome, null::date as request_outcome_on,
-        false as has_request_mediation, false as has_request_tribunal,
-        'H' as assessment_outcome, null::date as assessment_outcome_on,
-        false as has_week20_exception, false as has_assessment_mediation,
-        false as has_assessment_tribunal,
-        plans.plan_key
-    from plans where plans.request_key is null
-),
-requests_with_plans as (
-    select requests.request_key, requests.person_key, requests.received_on,
-           requests.request_source, requests.is_young_person_request, requests.request_outcome,
-           requests.request_outcome_on, requests.has_request_mediation,
-           requests.has_request_tribunal, requests.assessment_outcome,
-           requests.assessment_outcome_on, requests.has_week20_exception,
-           requests.has_assessment_mediation, requests.has_assessment_tribunal, plans.plan_key
-    from requests
-    left join plans on plans.request_key = requests.request_key
-    union all
-    select * from plan_requests
-),
-with_plans as (
-    select requests_with_plans.*, plans.start_on, plans.cease_on, plans.cease_reason,
-           plans.has_personal_budget, active.plan_key is not null as is_active
-    from requests_with_plans
-    left join plans using (plan_key)
-    left join active using (plan_key)
-),
-as_at_census as (
-    select
-        *,
-        -- a decision is what it was on the census date
-        case when request_outcome in ('Y', 'N', 'W') and request_outcome_on > %(census)s then 'A'
-             when request_outcome in ('Y', 'N') and request_outcome_on < %(period_start)s then 'H'
-             else request_outcome end as outcome_at_census,
-        case when assessment_outcome in ('Y', 'N', 'W') and assessment_outcome_on > %(census)s then 'A'
-             when assessment_outcome in ('Y', 'N') and assessment_outcome_on < %(period_start)s then 'H'
-             else assessment_outcome end as assessment_at_census
-    from with_plans
-    where received_on <= %(census)s
-),
-selected as (
-    select * from as_at_census
-    where received_on between %(period_start)s and %(period_end)s
-        or request_outcome_on between %(period_start)s and %(period_end)s
-        or assessment_outcome_on between %(period_start)s and %(period_end)s
-        or start_on between %(period_start)s and %(period_end)s
-        or cease_on between %(period_start)s and %(period_end)s
-        or is_active
-        or outcome_at_census = 'A'
-        or (request_outcome in ('Y', 'H') and outcome_at_census <> 'A'
-            and coalesce(assessment_at_census, 'A') = 'A')
-)
-select * from selected
-order by person_key, received_on, request_key
+# Each model's rows for one borough and collection year, in person order (the order the
+# Persons are written in). Parameters: borough, collection year.
+HEADER_SQL = f"""
+select census_date, la_number from {SCHEMA}.sen2_return_headers
+where borough = %s and collection_year = %s
 """
 
-PERSONS_SQL = """
+PERSONS_SQL = f"""
 select person_key, surname, forename, birth_on, sex, ethnicity, postcode, upn, uln, upn_unknown
-from pii.persons where borough = %(borough)s and person_key = any(%(keys)s)
+from {SCHEMA}.sen2_return_persons
+where borough = %s and collection_year = %s
+order by person_key
 """
 
-PLACEMENTS_SQL = """
-select plan_key, urn, ukprn, sen_setting, placement_rank, entry_on, leaving_on
-from intermediate.int_placements
-where borough = %(borough)s and source = %(source)s and plan_key = any(%(keys)s)
-order by plan_key, placement_rank, entry_on
+REQUESTS_SQL = f"""
+select person_key, request_key, plan_key, received_on, request_source, is_young_person_request,
+       request_outcome_on, request_outcome, has_request_mediation, has_request_tribunal,
+       assessment_outcome, assessment_outcome_on, has_assessment_mediation,
+       has_assessment_tribunal, has_week20_exception, named_plan_start_on, has_personal_budget,
+       cease_on, cease_reason, has_active_plan, review_on, review_outcome
+from {SCHEMA}.sen2_return_requests
+where borough = %s and collection_year = %s
+order by person_key, received_on, request_key, plan_key
 """
 
-NEEDS_SQL = """
-select distinct on (person_key, need_rank) person_key, need_type, need_rank
-from intermediate.int_needs
-where borough = %(borough)s and source = %(source)s and person_key = any(%(keys)s)
-order by person_key, need_rank, (recorded_on > %(census)s), recorded_on desc
+PLACEMENTS_SQL = f"""
+select person_key, request_key, plan_key, detail, urn, ukprn, sen_setting, placement_rank, entry_on
+from {SCHEMA}.sen2_return_placements
+where borough = %s and collection_year = %s
+order by person_key, request_key, plan_key, detail, rank_slot
 """
 
-REVIEWS_SQL = """
-select distinct on (plan_key) plan_key, review_on, review_outcome
-from intermediate.int_reviews
-where borough = %(borough)s and source = %(source)s and plan_key = any(%(keys)s)
-    and review_on <= %(census)s
-order by plan_key, review_on desc
+NEEDS_SQL = f"""
+select person_key, need_type, need_rank
+from {SCHEMA}.sen2_return_needs
+where borough = %s and collection_year = %s
+order by person_key, need_rank
 """
 
 
@@ -166,87 +110,78 @@ def _leaf(xf, name: str, value: Any) -> None:
     xf.write("\n")  # one item a line, so validation findings can name the line
 
 
-def _gates_passed(conn) -> None:
-    """A return goes to DfE only from data that passed the quality gates: the intermediate
-    tables it reads are rebuilt before the gates run, so after a blocked run they hold data
-    that failed its checks."""
-    last = conn.execute("select run_id, status from audit.dq_runs where status <> 'running' "
-                        "order by started_at desc limit 1").fetchone()
-    if last and last[1] == "blocked":
-        raise GenerateError(
-            f"the last quality-gate run ({last[0]}) blocked publishing, so the warehouse holds "
-            "data that failed its checks: fix the sources and run `sendwh build` again "
-            "(failures: audit.dq_scorecard)")
-
-
 def _context(conn, borough: str, year: int) -> dict[str, Any]:
-    _gates_passed(conn)
-    row = conn.execute("select census_date from staging.census_dates where return_year = %s",
-                       (year,)).fetchone()
+    try:
+        row = conn.execute(HEADER_SQL, (borough, year)).fetchone()
+    except psycopg.errors.UndefinedTable as err:
+        raise GenerateError("the warehouse has no published SEN2 return rows yet: load the "
+                            "sources and run `sendwh build`") from err
     if not row:
-        raise GenerateError(f"no census date for {year} in the census_dates seed")
-    coverage = conn.execute(
-        "select census_source, activity_source from intermediate.int_borough_coverage "
-        "where borough = %s and year = %s", (borough, year)).fetchone()
-    if not coverage or not coverage[0]:
-        raise GenerateError(f"the warehouse has no data for {borough} at the {year} census: "
-                            "load its case extract or SEN2 returns and run `sendwh build`")
-    la = conn.execute("select la_number from raw.boroughs where borough = %s", (borough,)).fetchone()
-    return {"borough": borough, "year": year, "census": row[0], "source": coverage[0],
-            "period_start": date(year - 1, 1, 1), "period_end": date(year - 1, 12, 31),
-            "lea": la[0] if la else None}
+        raise GenerateError(f"the warehouse has no data for {borough} at the {year} census (its "
+                            "date must be in the census_dates seed, and a case extract or SEN2 "
+                            "return must cover it): load its sources and run `sendwh build`")
+    census, lea = row
+    return {"borough": borough, "year": year, "census": census, "lea": lea}
 
 
-def _lookup(conn, sql: str, params: dict[str, Any], key: str) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {}
-    with conn.cursor() as cur:
-        cur.execute(sql, params)
-        names = [c.name for c in cur.description]
-        for values in cur:
-            row = dict(zip(names, values))
-            out.setdefault(row[key], []).append(row)
-    return out
+class _PersonRows:
+    """One model's rows for a return, read through a server-side cursor in person order:
+    `take(person_key)` returns that person's rows (every model's persons are among the
+    persons model's, in the same order)."""
+
+    def __init__(self, conn, name: str, query: str, params: tuple) -> None:
+        self._cursor = conn.cursor(name=name, row_factory=dict_row)
+        self._cursor.itersize = 2000
+        self._rows = iter(self._cursor.execute(query, params))
+        self._next = next(self._rows, None)
+
+    @property
+    def next_person(self) -> str | None:
+        return self._next["person_key"] if self._next is not None else None
+
+    def take(self, person_key: str) -> list[dict]:
+        rows = []
+        while self._next is not None and self._next["person_key"] == person_key:
+            rows.append(self._next)
+            self._next = next(self._rows, None)
+        return rows
+
+    def close(self) -> None:
+        if self._next is not None:   # a row of a person not in the return: models out of step
+            raise RuntimeError(f"SEN2 return rows out of person order at {self._next['person_key']}")
+        self._cursor.close()
 
 
-def _requests_by_person(conn, ctx: dict[str, Any]) -> Iterator[tuple[str, list[dict]]]:
-    # A cursor is planned for its first rows by default, which picks nested loops here;
-    # the whole result is wanted, so plan for all of it.
+def _people(conn, ctx: dict[str, Any]) -> Iterator[tuple[dict, list[dict], list[dict], list[dict]]]:
+    """(person, requests, placements, needs) for each person of the return, in order."""
+    # A cursor is planned for its first rows by default; the whole result is wanted.
     conn.execute("set cursor_tuple_fraction = 1.0")
-    with conn.cursor(name="sen2_requests") as cur:  # server-side cursor: flat memory
-        cur.execute(REQUESTS_SQL, ctx)
-        names = [c.name for c in cur.description]
-        current, batch = None, []
-        for values in cur:
-            row = dict(zip(names, values))
-            if row["person_key"] != current and batch:
-                yield current, batch
-                batch = []
-            current = row["person_key"]
-            batch.append(row)
-        if batch:
-            yield current, batch
+    params = (ctx["borough"], ctx["year"])
+    persons = _PersonRows(conn, "sen2_persons", PERSONS_SQL, params)
+    streams = [_PersonRows(conn, f"sen2_{name}", query, params) for name, query in
+               (("requests", REQUESTS_SQL), ("placements", PLACEMENTS_SQL), ("needs", NEEDS_SQL))]
+    while persons.next_person is not None:
+        [person] = persons.take(persons.next_person)
+        yield (person, *(stream.take(person["person_key"]) for stream in streams))
+    for stream in (persons, *streams):
+        stream.close()
 
 
-def generate(borough: str, year: int, out_dir: Path, chunk: int = 2000) -> GeneratedReturn:
-    from sen2.validator import validate_file
-
+def generate(borough: str, year: int, out_dir: Path) -> GeneratedReturn:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{borough}_SEN2_{year}.xml"
     persons = requests = 0
-    with connect() as conn, connect() as reader:
+    with connect() as conn:
         ctx = _context(conn, borough, year)
         with etree.xmlfile(str(path), encoding="UTF-8") as xf:
             xf.write_declaration()
             with xf.element("Message"):
                 _header(xf, ctx)
                 with xf.element("Persons"):
-                    pending: list[tuple[str, list[dict]]] = []
-                    for item in _requests_by_person(reader, ctx):
-                        pending.append(item)
-                        if len(pending) >= chunk:
-                            persons, requests = _write_people(conn, xf, ctx, pending, persons, requests)
-                            pending = []
-                    persons, requests = _write_people(conn, xf, ctx, pending, persons, requests)
+                    for person, rows, placements, needs in _people(conn, ctx):
+                        persons += 1
+                        requests += len(rows)
+                        _write_person(xf, person, rows, placements, needs)
     result = validate_file(path, year=year, lea=ctx["lea"])
     return GeneratedReturn(path, borough, year, persons, requests, result.errors, result.queries,
                            result.findings)
@@ -254,9 +189,6 @@ def generate(borough: str, year: int, out_dir: Path, chunk: int = 2000) -> Gener
 
 def generate_with_reports(borough: str, year: int, out_dir: Path) -> tuple[GeneratedReturn, list[Path]]:
     """The return plus its validation report (HTML and CSV, grouped by rule) beside it."""
-    from sen2.report import render
-    from sen2.validator import FileResult
-
     made = generate(borough, year, out_dir)
     result = FileResult(str(made.path), made.findings, made.persons, made.year)
     reports = []
@@ -287,115 +219,75 @@ def _header(xf, ctx: dict[str, Any]) -> None:
                 _leaf(xf, "DSCO", settings.sen2_dsco)
 
 
-def _write_people(conn, xf, ctx, people, persons: int, requests: int) -> tuple[int, int]:
-    if not people:
-        return persons, requests
-    keys = [key for key, _ in people]
-    plan_keys = [r["plan_key"] for _, rows in people for r in rows if r["plan_key"]]
-    who = _lookup(conn, PERSONS_SQL, {**ctx, "keys": keys}, "person_key")
-    placements = _lookup(conn, PLACEMENTS_SQL, {**ctx, "keys": plan_keys}, "plan_key")
-    needs = _lookup(conn, NEEDS_SQL, {**ctx, "keys": keys}, "person_key")
-    reviews = _lookup(conn, REVIEWS_SQL, {**ctx, "keys": plan_keys}, "plan_key")
-    for key, rows in people:
-        [person] = who.get(key, [None])
-        if person is None:
-            continue
-        persons += 1
-        with xf.element("Person"):
-            _leaf(xf, "Surname", person["surname"])
-            _leaf(xf, "Forename", person["forename"])
-            _leaf(xf, "PersonBirthDate", _d(person["birth_on"]))
-            _leaf(xf, "Sex", person["sex"])
-            _leaf(xf, "Ethnicity", person["ethnicity"])
-            _leaf(xf, "PostCode", person["postcode"])
-            _leaf(xf, "UPN", person["upn"])
-            _leaf(xf, "UniqueLearnerNumber", person["uln"])
-            if not person["upn"] and not person["uln"]:
-                _leaf(xf, "UPNunknown", person["upn_unknown"] or "UN8")
-            for row in rows:
-                requests += 1
-                _write_request(xf, ctx, row, placements.get(row["plan_key"], []),
-                               needs.get(key, []), (reviews.get(row["plan_key"]) or [None])[0])
-    return persons, requests
+def _write_person(xf, person: dict, rows: list[dict], placements: list[dict],
+                  needs: list[dict]) -> None:
+    details: dict[tuple, list[dict]] = {}
+    for p in placements:
+        details.setdefault((p["request_key"], p["plan_key"], p["detail"]), []).append(p)
+    with xf.element("Person"):
+        _leaf(xf, "Surname", person["surname"])
+        _leaf(xf, "Forename", person["forename"])
+        _leaf(xf, "PersonBirthDate", _d(person["birth_on"]))
+        _leaf(xf, "Sex", person["sex"])
+        _leaf(xf, "Ethnicity", person["ethnicity"])
+        _leaf(xf, "PostCode", person["postcode"])
+        _leaf(xf, "UPN", person["upn"])
+        _leaf(xf, "UniqueLearnerNumber", person["uln"])
+        _leaf(xf, "UPNunknown", person["upn_unknown"])
+        for r in rows:
+            key = (r["request_key"], r["plan_key"])
+            _write_request(xf, r, details.get((*key, "PlanDetail"), []),
+                           details.get((*key, "PlacementDetail"), []), needs)
 
 
-def _write_request(xf, ctx, r: dict, placements: list[dict], needs: list[dict],
-                   review: dict | None) -> None:
-    census = ctx["census"]
-    outcome, assessment = r["outcome_at_census"], r["assessment_at_census"]
+def _write_request(xf, r: dict, plan_details: list[dict], placement_details: list[dict],
+                   needs: list[dict]) -> None:
     with xf.element("Requests"):
         _leaf(xf, "ReceivedDate", _d(r["received_on"]))
-        _leaf(xf, "RequestSource", r["request_source"] or "5")
+        _leaf(xf, "RequestSource", r["request_source"])
         _leaf(xf, "RYA", _yn(r["is_young_person_request"]))
-        if outcome in ("Y", "N"):
-            _leaf(xf, "RequestOutcomeDate", _d(r["request_outcome_on"]))
-        _leaf(xf, "RequestOutcome", outcome)
+        _leaf(xf, "RequestOutcomeDate", _d(r["request_outcome_on"]))
+        _leaf(xf, "RequestOutcome", r["request_outcome"])
         _leaf(xf, "RequestMediation", _yn(r["has_request_mediation"]))
         _leaf(xf, "RequestTribunal", _yn(r["has_request_tribunal"]))
-        if outcome not in ("Y", "H") or assessment is None:
+        if r["assessment_outcome"] is None:
             return
         with xf.element("Assessment"):
-            _leaf(xf, "AssessmentOutcome", assessment)
-            if assessment in ("Y", "N"):
-                _leaf(xf, "AssessmentOutcomeDate", _d(r["assessment_outcome_on"]))
+            _leaf(xf, "AssessmentOutcome", r["assessment_outcome"])
+            _leaf(xf, "AssessmentOutcomeDate", _d(r["assessment_outcome_on"]))
             _leaf(xf, "AssessmentMediation", _yn(r["has_assessment_mediation"]))
             _leaf(xf, "AssessmentTribunal", _yn(r["has_assessment_tribunal"]))
             _leaf(xf, "OtherMediation", "0")
             _leaf(xf, "OtherTribunal", "0")
             _leaf(xf, "Week20", _yn(r["has_week20_exception"]))
-            if assessment in ("Y", "H") and r["plan_key"] and r["start_on"] and r["start_on"] <= census:
-                ceased = r["cease_on"] is not None and r["cease_on"] <= census
-                at_start = [p for p in placements if p["entry_on"] is None or p["entry_on"] <= r["start_on"]] \
-                    or placements[:1]
+            if r["named_plan_start_on"] is not None:
                 with xf.element("NamedPlan"):
-                    _leaf(xf, "StartDate", _d(r["start_on"]))
-                    for rank, p in enumerate(_one_per_rank(at_start) or [None], start=1):
-                        with xf.element("PlanDetail"):
-                            _placement_place(xf, p)
-                            _leaf(xf, "PlacementRank", p["placement_rank"] if p else rank)
-                            _leaf(xf, "SENUnitIndicator", "0")
-                            _leaf(xf, "ResourcedProvisionIndicator", "0")
+                    _leaf(xf, "StartDate", _d(r["named_plan_start_on"]))
+                    for p in plan_details:
+                        _write_placement(xf, "PlanDetail", p)
                     _leaf(xf, "PB", _yn(r["has_personal_budget"]))
                     _leaf(xf, "OA", "0")
-                    if ceased:
-                        _leaf(xf, "CeaseDate", _d(r["cease_on"]))
-                        _leaf(xf, "CeaseReason", r["cease_reason"])
-        if r["is_active"]:
-            current = [p for p in placements
-                       if (p["entry_on"] is None or p["entry_on"] <= census)
-                       and (p["leaving_on"] is None or p["leaving_on"] > census)]
+                    _leaf(xf, "CeaseDate", _d(r["cease_on"]))
+                    _leaf(xf, "CeaseReason", r["cease_reason"])
+        if r["has_active_plan"]:
             with xf.element("ActivePlans"):
-                for p in _one_per_rank(current or placements[-1:]) or [None]:
-                    with xf.element("PlacementDetail"):
-                        _placement_place(xf, p)
-                        _leaf(xf, "PlacementRank", p["placement_rank"] if p else 1)
-                        _leaf(xf, "EntryDate", _d(p["entry_on"] if p else r["start_on"]))
-                        _leaf(xf, "SENUnitIndicator", "0")
-                        _leaf(xf, "ResourcedProvisionIndicator", "0")
-                for need in sorted(needs, key=lambda n: n["need_rank"])[:2]:
+                for p in placement_details:
+                    _write_placement(xf, "PlacementDetail", p)
+                for need in needs:
                     with xf.element("SENneed"):
                         _leaf(xf, "SENtype", need["need_type"])
                         _leaf(xf, "SENtypeRank", need["need_rank"])
-                if review:
-                    _leaf(xf, "ReviewMeeting", _d(review["review_on"]))
-                    _leaf(xf, "ReviewOutcome", review["review_outcome"])
-                    _leaf(xf, "LastReview", _d(review["review_on"]))
+                _leaf(xf, "ReviewMeeting", _d(r["review_on"]))
+                _leaf(xf, "ReviewOutcome", r["review_outcome"])
+                _leaf(xf, "LastReview", _d(r["review_on"]))
 
 
-def _one_per_rank(placements: list[dict]) -> list[dict]:
-    """The latest placement of each rank (a return names one rank-1 placement)."""
-    best: dict[int, dict] = {}
-    for p in placements:
-        rank = int(p["placement_rank"] or 1)
-        if rank not in best or (p["entry_on"] or date.min) >= (best[rank]["entry_on"] or date.min):
-            best[rank] = p
-    return [best[k] for k in sorted(best)]
-
-
-def _placement_place(xf, p: dict | None) -> None:
-    if p and p["urn"]:
+def _write_placement(xf, element: str, p: dict) -> None:
+    with xf.element(element):
         _leaf(xf, "URN", p["urn"])
-    elif p and p["ukprn"]:
         _leaf(xf, "UKPRN", p["ukprn"])
-    else:
-        _leaf(xf, "SENSetting", (p or {}).get("sen_setting") or "OTH")
+        _leaf(xf, "SENSetting", p["sen_setting"])
+        _leaf(xf, "PlacementRank", p["placement_rank"])
+        _leaf(xf, "EntryDate", _d(p["entry_on"]))
+        _leaf(xf, "SENUnitIndicator", "0")
+        _leaf(xf, "ResourcedProvisionIndicator", "0")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from foundation.settings import PROJECT_ROOT
-from sendwh.pipeline import ensure_manifest
+from sendwh.dbt_runner import ensure_manifest
 
 DAGS = PROJECT_ROOT / "dags"
 

@@ -11,7 +11,6 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from extract.ingest import UsageError
 from extract.ingest import ingest as run_ingest

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from foundation.settings import PROJECT_ROOT
-from sendwh.pipeline import DBT_PROJECT, dbt_env
+from sendwh.dbt_runner import DBT_PROJECT, dbt_env
 
 PATHS = (DBT_PROJECT / "models", DBT_PROJECT / "tests")
 

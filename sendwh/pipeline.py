@@ -1,76 +1,22 @@
-"""The pipeline runner the CLI and the DAGs share: dbt against the warehouse (`sendwh build`,
-the `sendwh-dbt` wrapper Cosmos calls), the quality gates and publishing.
-
-dbt reads its connection from environment variables (dbt_project/profiles.yml) that are
-set here from WAREHOUSE_URL or the embedded server, so no password is written to disk.
+"""The pipeline runner the CLI and the DAGs share: write, audit, publish. dbt builds into the
+build schemas (`sendwh.dbt_runner`), the quality gates check sources and marts, and publishing
+swaps the build schemas in only when nothing blocks.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from datetime import date
-from pathlib import Path
 
-from expectations.gate import BUILD_SCHEMA
 from expectations.gate import run_gates as gates
-from expectations.publish import mark_published, publish
-from foundation.database import analyze_raw, connect, dsn_parts
-from foundation.pseudonym import store_key
-from foundation.schema import setup
-from foundation.settings import PROJECT_ROOT, get_settings
-
-DBT_PROJECT = PROJECT_ROOT / "dbt_project"
-
-
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
-
-
-def dbt_env() -> dict[str, str]:
-    parts = dsn_parts()
-    return {
-        **os.environ,
-        "SENDWH_DB_HOST": parts["host"],
-        "SENDWH_DB_PORT": parts["port"],
-        "SENDWH_DB_USER": parts["user"],
-        "SENDWH_DB_PASSWORD": parts["password"],
-        "SENDWH_DB_NAME": parts["dbname"],
-        "DBT_PROFILES_DIR": str(DBT_PROJECT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "DO_NOT_TRACK": "1",
-    }
-
-
-def prepare_database() -> None:
-    """Schemas and the pseudonymisation key, before dbt runs."""
-    setup()
-    with connect() as conn:
-        store_key(conn, get_settings().pseudonym_key)
-
-
-def dbt_args(command: list[str], today: str | None = None) -> list[str]:
-    args = list(command)
-    if today:
-        args += ["--vars", f"{{today: '{today}'}}"]
-    return args
-
-
-def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -> int:
-    """Run a dbt command in the project folder; returns dbt's exit status."""
-    prepare_database()
-    args = [dbt_executable(), *dbt_args(command, today)]
-    result = subprocess.run(args, cwd=DBT_PROJECT, env=dbt_env(),
-                            stdout=subprocess.DEVNULL if quiet else None)
-    return result.returncode
+from expectations.publish import BUILD_SCHEMAS, mark_published, publish
+from foundation.database import analyze_raw, connect
+from sendwh.dbt_runner import expected_relations, run_dbt
 
 
 def build(today: str | None = None, select: str | None = None, quiet: bool = False,
           say=print) -> int:
-    """Write, audit, publish: dbt builds the marts into the build schema, the quality gates
-    check sources and marts, and only if no blocking check failed are the marts published.
+    """Write, audit, publish: dbt builds the marts and the restricted models into their build
+    schemas, the quality gates check sources and marts, and only if no blocking check failed
+    are both published.
     Returns 0 when published, 1 when dbt failed or the gates blocked (marts unchanged)."""
     analyze_raw()
     command = ["build"] + (["--select", select] if select else [])
@@ -99,39 +45,10 @@ def run_gates(today: str | None = None, say=print):
 
 
 def publish_marts(run_id: str | None = None, say=print) -> None:
+    """Swap the build schemas in as `marts` and `restricted`, in one transaction."""
     with connect() as conn:
-        done = publish(conn, BUILD_SCHEMA, expected=expected_marts())
+        done = publish(conn, BUILD_SCHEMAS, expected=expected_relations())
         if run_id:
             mark_published(conn, run_id)
-    say(f"published {done.relations} marts ({done.grants_copied} grants carried over)")
-
-
-def expected_marts() -> set[str]:
-    """The marts the dbt project defines (a partial build must not publish fewer)."""
-    manifest = json.loads(ensure_manifest().read_text())
-    return {node.get("alias") or node["name"] for node in manifest["nodes"].values()
-            if node["resource_type"] == "model" and node["config"].get("schema") == "marts"
-            and node["config"].get("enabled", True)}
-
-
-def manifest_path() -> Path:
-    return Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT / "target") / "manifest.json"
-
-
-def ensure_manifest() -> Path:
-    """dbt's manifest, which the DAG renders its dbt task group from (no database needed)."""
-    manifest = manifest_path()
-    newest = max(p.stat().st_mtime for p in DBT_PROJECT.rglob("*")
-                 if p.suffix in (".sql", ".yml", ".csv") and "target" not in p.parts)
-    if not manifest.exists() or manifest.stat().st_mtime < newest:
-        env = {**os.environ, "SENDWH_DB_HOST": "unused", "SENDWH_DB_USER": "unused",
-               "SENDWH_DB_NAME": "unused", "DBT_PROFILES_DIR": str(DBT_PROJECT),
-               "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-        subprocess.run([dbt_executable(), "parse", "--quiet"], cwd=DBT_PROJECT, env=env, check=True)
-    return manifest
-
-
-def dbt_wrapper() -> None:  # pragma: no cover - exercised through Cosmos in the DAG tests
-    """`sendwh-dbt ARGS...`: dbt with the warehouse connection set (Cosmos's executable)."""
-    prepare_database()
-    os.execve(dbt_executable(), [dbt_executable(), *sys.argv[1:]], dbt_env())
+    say(f"published {done.relations} marts and restricted models "
+        f"({done.grants_copied} grants carried over)")

@@ -17,7 +17,7 @@ from expectations.gate import BUILD_SCHEMA
 from extract.ingest import ingest
 from foundation.database import analyze_raw, connect
 from foundation.schema import scratch_database
-from sendwh.pipeline import run_dbt
+from sendwh.dbt_runner import run_dbt
 
 
 @dataclass

@@ -4,7 +4,6 @@ hand below. Real PostgreSQL, real loader (HF's ledger layout), real dbt."""
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +14,7 @@ FINANCE = "+path:models/marts/finance path:tests/finance"
 
 def build_finance() -> None:
     """dbt build of the finance marts and everything under them, straight into `marts`."""
-    from sendwh.pipeline import run_dbt
+    from sendwh.dbt_runner import run_dbt
 
     status = run_dbt(["build", "--select", *FINANCE.split(),
                       "--vars", "{marts_build_schema: marts}"], quiet=True)

@@ -129,3 +129,21 @@ def test_a_scenario_is_stored_beside_the_baseline_and_moves_it(forecast_run, tmp
             "and census_year = (select max(census_year) from marts.demand_forecast)").fetchall())
     assert set(p50) == {"baseline", "more_joiners"}
     assert float(p50["more_joiners"]) > float(p50["baseline"]) * 1.05
+
+
+def test_history_is_the_published_model_grouped_by_the_need_types_seed(forecast_run, q):
+    """The forecast reads restricted.forecast_history (a dbt model published with the marts):
+    ages 0-25, need groups from the need_types seed, one row per person and census."""
+    from forecast.history import read_history
+    from foundation.database import connect
+
+    with connect() as conn:
+        history = read_history(conn)
+    rows = [row for rows in history.values() for row in rows]
+    assert sorted(history) == ["HF", "KC", "WCC"]
+    assert len(rows) == q("select count(*) from restricted.forecast_history")[0][0] > 1000
+    groups = {need for _, _, _, need, _ in rows}
+    assert len(groups) >= 4
+    assert groups <= {g for (g,) in q("select distinct need_group from staging.need_types")}
+    assert all(0 <= age <= 25 for _, _, age, _, _ in rows)
+    assert q("select has_schema_privilege('public', 'restricted', 'usage')") == [(False,)]

@@ -5,6 +5,7 @@ mart byte-for-byte as it was; publishing is atomic and keeps grants; no secret i
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from pathlib import Path
@@ -34,13 +35,20 @@ def _load_all(sample: Path) -> None:
 
 
 def _checksums(conn) -> dict[str, str]:
-    """md5 of every table's and view's full contents in marts (rows sorted as text)."""
-    names = [r[0] for r in conn.execute(
-        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname = 'marts' and c.relkind in ('r', 'v', 'm') order by 1")]
-    return {name: conn.execute(sql.SQL(
+    """md5 of every table's and view's full contents in the published schemas, marts and
+    restricted (rows sorted as text)."""
+    names = conn.execute(
+        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname in ('marts', 'restricted') and c.relkind in ('r', 'v', 'm') order by 1, 2"
+    ).fetchall()
+    return {f"{schema}.{name}": conn.execute(sql.SQL(
         "select md5(coalesce(string_agg(t::text, E'\\n' order by t::text), '')) from {} t")
-        .format(sql.Identifier("marts", name))).fetchone()[0] for name in names}
+        .format(sql.Identifier(schema, name))).fetchone()[0] for schema, name in names}
+
+
+def _without_timestamp(path: Path) -> bytes:
+    """A generated return's bytes without its header's DateTime (the moment it was written)."""
+    return re.sub(rb"<DateTime>[^<]*</DateTime>", b"", path.read_bytes())
 
 
 def _latest_run(conn):
@@ -86,7 +94,7 @@ def gated(tmp_path_factory):
 
 
 def test_clean_sample_publishes(gated):
-    from sendwh.pipeline import expected_marts
+    from sendwh.dbt_runner import expected_marts, expected_relations
     from foundation.database import connect
 
     assert gated["status"] == 0
@@ -97,8 +105,16 @@ def test_clean_sample_publishes(gated):
             "select table_name from information_schema.tables where table_schema = 'marts'")}
         assert expected_marts() <= marts
         assert "ehcp_caseload" in marts and "savings_delivery" in marts
-        assert conn.execute("select count(*) from pg_namespace where nspname = 'marts_build'"
-                            ).fetchone()[0] == 0
+        # the SEN2 return's rows and the forecast's history are published beside the marts
+        restricted = {r[0] for r in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'restricted'")}
+        assert expected_relations()["restricted"] == restricted
+        assert {"sen2_return_persons", "sen2_return_requests", "forecast_history"} <= restricted
+        assert conn.execute("select count(*) from pg_namespace "
+                            "where nspname in ('marts_build', 'restricted_build')").fetchone()[0] == 0
+        # identifiers: no access for public
+        assert conn.execute("select has_schema_privilege('public', 'restricted', 'usage')"
+                            ).fetchone()[0] is False
         # every check of every borough and source kind ran and passed
         checks = conn.execute("select count(*), count(*) filter (where passed), "
                               "count(distinct borough || source) from audit.dq_scorecard "
@@ -134,13 +150,15 @@ def test_a_warning_publishes_and_is_recorded(gated):
 
 
 def test_defects_block_and_leave_marts_exactly_as_they_were(gated, tmp_path):
-    from sen2.generate import GenerateError, generate_with_reports
+    from sen2.generate import generate_with_reports
     from sendwh.pipeline import build
     from sendwh.sample import generate
     from foundation.database import connect
 
     with connect() as conn:
         before = _checksums(conn)
+    assert {"marts.ehcp_caseload", "restricted.sen2_return_requests"} <= set(before)
+    returned_before, _ = generate_with_reports("HF", 2026, tmp_path / "before")
     manifest = generate(tmp_path / "defects", seed=1, defects=0.01,
                         defect_kinds=tuple(CAUGHT_BY_CHECK))
     _load_all(tmp_path / "defects")
@@ -163,9 +181,11 @@ def test_defects_block_and_leave_marts_exactly_as_they_were(gated, tmp_path):
         assert lines[0].startswith("quality gates blocked")
         hf_case = next(line for line in lines if "[block] HF case identifiers_present" in line)
         assert "rows fail" in hf_case and "row " in hf_case
-    # the SEN2 return is not made from data that failed its checks
-    with pytest.raises(GenerateError, match="blocked publishing"):
-        generate_with_reports("HF", 2026, tmp_path / "sen2")
+    # the SEN2 return is made from the last published data, never from data that failed
+    # its checks: the same file as before the blocked run
+    returned_after, _ = generate_with_reports("HF", 2026, tmp_path / "after")
+    assert returned_after.persons == returned_before.persons > 0
+    assert _without_timestamp(returned_after.path) == _without_timestamp(returned_before.path)
 
 
 def test_a_sudden_drop_in_volume_is_flagged(gated, tmp_path):
@@ -197,7 +217,7 @@ def test_a_sudden_drop_in_volume_is_flagged(gated, tmp_path):
 def test_no_secret_is_written_to_any_file(gated):
     """After all the runs above: the outputs folder (Great Expectations' project, its Data
     Docs and results) and dbt's target and logs hold neither the password nor the key."""
-    from sendwh.pipeline import DBT_PROJECT
+    from sendwh.dbt_runner import DBT_PROJECT
 
     folders = [gated["outputs"], DBT_PROJECT / "target", DBT_PROJECT / "logs"]
     folders += [Path(os.environ[v]) for v in ("DBT_TARGET_PATH", "DBT_LOG_PATH") if os.environ.get(v)]
@@ -220,15 +240,18 @@ def swap_db():
 
 
 def _stage(conn, version: int) -> None:
-    conn.execute("create schema if not exists marts_build")
-    for table in ("first", "second"):
-        conn.execute(sql.SQL("create table marts_build.{} as select %s::int as version")
-                     .format(sql.Identifier(table)), (version,))
+    """Two marts and two restricted models, each holding `version`, in the build schemas."""
+    for schema in ("marts_build", "restricted_build"):
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        for table in ("first", "second"):
+            conn.execute(sql.SQL("create table {} as select %s::int as version")
+                         .format(sql.Identifier(schema, table)), (version,))
 
 
 def test_publishing_is_atomic_and_keeps_grants(swap_db):
-    """A reader querying two marts in one statement, over and over while they are published
-    30 times, always sees one version of both; grants on marts carry over."""
+    """A reader querying two marts in one statement, then two restricted models in another,
+    over and over while they are published 30 times, always sees one version of a schema's
+    relations; grants on marts and restricted carry over, except public's on restricted."""
     from expectations.publish import publish
 
     role = f"analyst_{uuid.uuid4().hex[:6]}"
@@ -236,21 +259,26 @@ def test_publishing_is_atomic_and_keeps_grants(swap_db):
         conn.execute(sql.SQL("create role {}").format(sql.Identifier(role)))
         _stage(conn, 0)
         conn.commit()
-        publish(conn, "marts_build")
-        conn.execute(sql.SQL("grant usage on schema marts to {}").format(sql.Identifier(role)))
-        conn.execute(sql.SQL("grant select on marts.first to {}").format(sql.Identifier(role)))
+        publish(conn)
+        for statement in ("grant usage on schema marts to {}", "grant select on marts.first to {}",
+                          "grant usage on schema restricted to {}",
+                          "grant select on restricted.first to {}"):
+            conn.execute(sql.SQL(statement).format(sql.Identifier(role)))
+        conn.execute("grant usage on schema restricted to public")   # never carried over
         conn.commit()
     seen, errors, done = [], [], threading.Event()
 
     def reader():
         with psycopg.connect(swap_db, autocommit=True) as conn:
             while not done.is_set():
-                try:
-                    seen.append(conn.execute(
-                        "select (select version from marts.first), pg_sleep(0.002), "
-                        "(select version from marts.second)").fetchone())
-                except psycopg.Error as err:  # pragma: no cover - the failure being tested
-                    errors.append(str(err))
+                for schema in ("marts", "restricted"):
+                    try:
+                        seen.append(conn.execute(sql.SQL(
+                            "select (select version from {}), pg_sleep(0.002), (select version from {})"
+                        ).format(sql.Identifier(schema, "first"), sql.Identifier(schema, "second"))
+                        ).fetchone())
+                    except psycopg.Error as err:  # pragma: no cover - the failure being tested
+                        errors.append(str(err))
 
     thread = threading.Thread(target=reader)
     thread.start()
@@ -259,36 +287,47 @@ def test_publishing_is_atomic_and_keeps_grants(swap_db):
             for version in range(1, 31):
                 _stage(conn, version)
                 conn.commit()
-                publish(conn, "marts_build")
+                publish(conn)
     finally:
         done.set()
         thread.join()
     assert not errors
-    assert len(seen) > 30
+    assert len(seen) > 60
     assert all(first == second for first, _, second in seen)
     assert len({first for first, _, _ in seen}) > 1      # it did see publishes happen
     with psycopg.connect(swap_db) as conn:
         assert conn.execute("select version from marts.first").fetchone()[0] == 30
+        assert conn.execute("select version from restricted.first").fetchone()[0] == 30
         assert conn.execute("select has_table_privilege(%s, 'marts.first', 'select'), "
                             "has_schema_privilege(%s, 'marts', 'usage'), "
-                            "has_table_privilege(%s, 'marts.second', 'select')",
-                            (role, role, role)).fetchone() == (True, True, False)
-        conn.execute("drop schema marts cascade; drop schema if exists marts_previous cascade")
+                            "has_table_privilege(%s, 'marts.second', 'select'), "
+                            "has_table_privilege(%s, 'restricted.first', 'select'), "
+                            "has_schema_privilege(%s, 'restricted', 'usage'), "
+                            "has_schema_privilege('public', 'restricted', 'usage')",
+                            (role,) * 5).fetchone() == (True, True, False, True, True, False)
+        conn.execute("drop schema marts cascade; drop schema if exists marts_previous cascade; "
+                     "drop schema restricted cascade; drop schema if exists restricted_previous cascade")
         conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
         conn.commit()
 
 
 def test_publish_refuses_a_partial_build(swap_db):
+    """A build schema lacking a model the project defines publishes nothing, not even the
+    complete one."""
     from expectations.publish import PublishError, publish
 
     with psycopg.connect(swap_db) as conn:
         _stage(conn, 1)
         conn.commit()
-        with pytest.raises(PublishError, match="lacks ehcp_caseload"):
-            publish(conn, "marts_build", expected={"first", "second", "ehcp_caseload"})
+        with pytest.raises(PublishError, match="restricted_build lacks sen2_return_requests"):
+            publish(conn, expected={"marts": {"first", "second"},
+                                    "restricted": {"first", "second", "sen2_return_requests"}})
         conn.rollback()
-        assert conn.execute("select count(*) from pg_tables where schemaname = 'marts_build'"
-                            ).fetchone()[0] == 2
+        assert conn.execute("select schemaname, count(*) from pg_tables "
+                            "where schemaname like '%%_build' group by 1 order by 1"
+                            ).fetchall() == [("marts_build", 2), ("restricted_build", 2)]
+        assert conn.execute("select count(*) from pg_tables where schemaname in ('marts', 'restricted')"
+                            ).fetchone()[0] == 0
 
 
 def test_upn_and_uln_checks_in_sql_match_python(db):

@@ -2,7 +2,6 @@
 own as a SEN2 source it gives the same marts as the case data it came from."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -1,6 +1,6 @@
 -- A borough's 20-week denominator each year against the plans issued that year (requests
--- with a final plan, from the source the coverage rule names; DfE leaves out those that went
--- to mediation or tribunal), and against its own bands.
+-- with a final plan, from the source that speaks for that year: int_requests_attributed;
+-- DfE leaves out those that went to mediation or tribunal), and against its own bands.
 with
 
 timeliness as (
@@ -8,17 +8,10 @@ timeliness as (
     where borough = {borough}
 ),
 
-coverage as (
-    select borough, year, activity_source from intermediate.int_borough_coverage
-    where borough = {borough} and activity_source is not null
-),
-
 issued as (
-    select requests.issued_year as calendar_year, count(*) as plans_issued
-    from intermediate.int_requests_timed as requests
-    inner join coverage
-        on coverage.year = requests.issued_year and coverage.activity_source = requests.source
-    where requests.borough = {borough} and requests.is_plan_issued and not requests.has_dispute
+    select issued_year as calendar_year, count(*) as plans_issued
+    from intermediate.int_requests_attributed
+    where borough = {borough} and is_source_for_issued_year and is_plan_issued and not has_dispute
     group by 1
 ),
 

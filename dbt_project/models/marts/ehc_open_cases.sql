@@ -1,15 +1,12 @@
 -- Today's worklist: every request without a final outcome as at `today` (a run variable),
 -- its stage, how long it has waited, its 6-week and 20-week due dates and the days left
--- (negative once breached), most urgent first (urgency_rank 1).
+-- (negative once breached), most urgent first (urgency_rank 1). Each request comes from the
+-- source that speaks for the year it was received (int_requests_attributed).
 with
 
 requests as (
-    select * from {{ ref('int_requests_timed') }}
-),
-
-coverage as (
-    select * from {{ ref('int_borough_coverage') }}
-    where activity_source is not null
+    select * from {{ ref('int_requests_attributed') }}
+    where is_source_for_received_year
 ),
 
 as_at as (
@@ -24,9 +21,6 @@ as_at as (
         coalesce(assessment_outcome in ('Y', 'N', 'H')
             and coalesce(assessment_outcome_on, received_on) <= {{ today() }}, false) as is_assessment_final
     from requests
-    inner join coverage
-        on coverage.borough = requests.borough and coverage.year = requests.received_year
-        and coverage.activity_source = requests.source
     where requests.received_on <= {{ today() }}
 ),
 

@@ -1,6 +1,6 @@
 -- Each borough's share of the shared programme costs by fiscal year. Basis (var
 -- finance.apportionment_basis): ehc_plans (default) = its share of the three boroughs' EHC
--- plans at the January census inside the fiscal year (ehcp_caseload); fixed = the shares in
+-- plans at the January census inside the fiscal year (int_plans_at_census); fixed = the shares in
 -- seeds/finance/programme_apportionment.csv. A year with no census falls back to the fixed
 -- shares, and says so in basis_used.
 {%- set finance = var('finance') %}
@@ -10,9 +10,8 @@ fixed_shares as (
     select * from {{ ref('programme_apportionment') }}
 ),
 
-caseload as (
-    select * from {{ ref('ehcp_caseload') }}
-    where borough <> 'ALL'
+plans_at_census as (
+    select * from {{ ref('int_plans_at_census') }}
 ),
 
 flows as (
@@ -27,9 +26,9 @@ plans as (
     select
         census_year - 1 as fiscal_year_start,
         borough,
-        sum(ehcplans) as ehcplans,
-        sum(sum(ehcplans)) over (partition by census_year - 1) as all_ehcplans
-    from caseload
+        count(*) as ehcplans,
+        sum(count(*)) over (partition by census_year - 1) as all_ehcplans
+    from plans_at_census
     group by 1, 2
 ),
 

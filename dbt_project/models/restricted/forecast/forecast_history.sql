@@ -1,0 +1,42 @@
+-- The demand forecast's history (forecast/history.py): everyone aged 0-25 (the age_bands
+-- seed) with a plan at each January census, with age, the need group of their primary need
+-- (need_types seed; 'other' when unknown) and placement group. Pseudonymous keys only.
+with
+
+plans_at_census as (
+    select * from {{ ref('int_plans_at_census') }}
+),
+
+need_types as (
+    select * from {{ ref('need_types') }}
+),
+
+age_bands as (
+    select * from {{ ref('age_bands') }}
+),
+
+ages_covered as (
+    -- the ages DfE's age bands cover (0-25), the ages the forecast models
+    select min(min_age) as min_age, max(max_age) as max_age from age_bands
+),
+
+grouped as (
+    select
+        plans_at_census.census_year,
+        plans_at_census.borough,
+        plans_at_census.person_key,
+        plans_at_census.age,
+        coalesce(need_types.need_group, 'other') as need_group,
+        plans_at_census.placement_group
+    from plans_at_census
+    left join need_types
+        on need_types.need_type = upper(plans_at_census.primary_need)
+    where plans_at_census.age between (select min_age from ages_covered)
+        and (select max_age from ages_covered)
+),
+
+final as (
+    select * from grouped
+)
+
+select * from final

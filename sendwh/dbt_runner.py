@@ -1,0 +1,103 @@
+"""dbt against the warehouse: its connection settings (from WAREHOUSE_URL or the embedded
+server, set in dbt's environment so no password is written to disk), `run_dbt`, the manifest
+the DAG renders its dbt task group from, and `sendwh-dbt`, the executable Cosmos calls for
+every dbt node (so this module stays light: no Great Expectations, no pandas).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from expectations.publish import BUILD_SCHEMAS
+from foundation.database import connect, dsn_parts
+from foundation.pseudonym import store_key
+from foundation.schema import setup
+from foundation.settings import PROJECT_ROOT, get_settings
+
+DBT_PROJECT = PROJECT_ROOT / "dbt_project"
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_env() -> dict[str, str]:
+    parts = dsn_parts()
+    return {
+        **os.environ,
+        "SENDWH_DB_HOST": parts["host"],
+        "SENDWH_DB_PORT": parts["port"],
+        "SENDWH_DB_USER": parts["user"],
+        "SENDWH_DB_PASSWORD": parts["password"],
+        "SENDWH_DB_NAME": parts["dbname"],
+        "DBT_PROFILES_DIR": str(DBT_PROJECT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def prepare_database() -> None:
+    """Schemas and the pseudonymisation key, before dbt runs."""
+    setup()
+    with connect() as conn:
+        store_key(conn, get_settings().pseudonym_key)
+
+
+def dbt_args(command: list[str], today: str | None = None) -> list[str]:
+    args = list(command)
+    if today:
+        args += ["--vars", f"{{today: '{today}'}}"]
+    return args
+
+
+def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -> int:
+    """Run a dbt command in the project folder; returns dbt's exit status."""
+    prepare_database()
+    args = [dbt_executable(), *dbt_args(command, today)]
+    result = subprocess.run(args, cwd=DBT_PROJECT, env=dbt_env(),
+                            stdout=subprocess.DEVNULL if quiet else None)
+    return result.returncode
+
+
+def expected_relations() -> dict[str, set[str]]:
+    """{published schema: the models the dbt project defines in it} for every schema that
+    publishing swaps in (a partial build must not publish fewer)."""
+    manifest = json.loads(ensure_manifest().read_text())
+    out: dict[str, set[str]] = {schema: set() for schema in BUILD_SCHEMAS}
+    for node in manifest["nodes"].values():
+        schema = node["config"].get("schema")
+        if node["resource_type"] == "model" and schema in out and node["config"].get("enabled", True):
+            out[schema].add(node.get("alias") or node["name"])
+    return out
+
+
+def expected_marts() -> set[str]:
+    """The marts the dbt project defines."""
+    return expected_relations()["marts"]
+
+
+def manifest_path() -> Path:
+    return Path(os.environ.get("DBT_TARGET_PATH") or DBT_PROJECT / "target") / "manifest.json"
+
+
+def ensure_manifest() -> Path:
+    """dbt's manifest, which the DAG renders its dbt task group from (no database needed)."""
+    manifest = manifest_path()
+    newest = max(p.stat().st_mtime for p in DBT_PROJECT.rglob("*")
+                 if p.suffix in (".sql", ".yml", ".csv") and "target" not in p.parts)
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        env = {**os.environ, "SENDWH_DB_HOST": "unused", "SENDWH_DB_USER": "unused",
+               "SENDWH_DB_NAME": "unused", "DBT_PROFILES_DIR": str(DBT_PROJECT),
+               "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
+        subprocess.run([dbt_executable(), "parse", "--quiet"], cwd=DBT_PROJECT, env=env, check=True)
+    return manifest
+
+
+def dbt_wrapper() -> None:  # pragma: no cover - exercised through Cosmos in the DAG tests
+    """`sendwh-dbt ARGS...`: dbt with the warehouse connection set (Cosmos's executable)."""
+    prepare_database()
+    os.execve(dbt_executable(), [dbt_executable(), *sys.argv[1:]], dbt_env())
