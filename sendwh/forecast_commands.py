@@ -10,17 +10,12 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from forecast import run_forecast, run_published_backtest
-from forecast.backtest import beats_baselines, default_origins, run_backtest
-from forecast.councils import forecast_published, write_csv
-from forecast.model import Scenario
-from forecast.published import DfeDataError, january_year, load_published
-from forecast.report import backtest_table, tri_borough_summary_lines
 from foundation.database import connect
+from foundation.schema import setup
 from foundation.settings import get_settings
 
-from foundation.schema import setup
-
+# HEAVY: the forecast stage loads statsmodels and scipy (about 3 s of CPU), so it is imported
+# when a forecast command runs, not whenever `sendwh` starts.
 app = typer.Typer(help="Demand forecasts of EHC plans, with their backtest.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)   # messages stay on one line (greppable)
@@ -32,6 +27,7 @@ def _usage(message: str) -> None:
 
 
 def _load(dfe_dir: Path):
+    from forecast.published import DfeDataError, load_published  # noqa: PLC0415 - see HEAVY
     try:
         return load_published(dfe_dir)
     except DfeDataError as error:
@@ -50,6 +46,8 @@ def published(dfe_dir: Path = typer.Option(..., "--dfe-dir", help="DfE's EHC pla
               horizon: int = typer.Option(3, min=1, max=10, help="Januaries ahead."),
               out: Path = typer.Option(..., "--out", help="CSV to write.")) -> None:
     """Forecast every council with a published series from DfE's data up to ORIGIN."""
+    from forecast.councils import forecast_published, write_csv  # noqa: PLC0415 - see HEAVY
+    from forecast.published import DfeDataError, january_year  # noqa: PLC0415 - see HEAVY
     try:
         origin_year = january_year(origin)
     except DfeDataError as error:
@@ -74,6 +72,9 @@ def backtest(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="DfE
                                                     "(default: settings' SENDWH_DFE_DIR)."),
              write: bool = typer.Option(True, help="Write the metrics to forecast.backtest.")) -> None:
     """Rolling-origin backtest on every council's published caseload, against two baselines."""
+    from forecast import run_published_backtest  # noqa: PLC0415 - see HEAVY
+    from forecast.backtest import beats_baselines, default_origins, run_backtest  # noqa: PLC0415 - see HEAVY
+    from forecast.report import backtest_table  # noqa: PLC0415 - see HEAVY
     folder = _dfe_dir(dfe_dir)
     if folder is None:
         _usage("no DfE folder: give --dfe-dir")
@@ -110,6 +111,10 @@ def run(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="Also bac
                                         "placements made in maintained special schools instead.")) -> None:
     """Fit each borough in the warehouse and write the forecast tables (the baseline, and a
     scenario beside it when a lever is moved)."""
+    from forecast import run_forecast  # noqa: PLC0415 - see HEAVY
+    from forecast.model import Scenario  # noqa: PLC0415 - see HEAVY
+    from forecast.published import DfeDataError  # noqa: PLC0415 - see HEAVY
+    from forecast.report import backtest_table, tri_borough_summary_lines  # noqa: PLC0415 - see HEAVY
     if dfe_dir is not None and not dfe_dir.is_dir():
         _usage(f"--dfe-dir {dfe_dir} is not a folder")
     if today:

@@ -15,8 +15,9 @@ from sen2.diff import diff_returns
 from sen2.generate import GenerateError, generate_with_reports
 from sen2.report import FORMATS, render
 from sen2.validator import borough_lea, validate_files
-from sendwh.sen2_summary import SummaryError, summarise
 
+# HEAVY: `summary` (and `diff` with measures) build a scratch warehouse through the quality
+# gates, and Great Expectations takes about 6 s to import: only they import it.
 app = typer.Typer(help="SEN2 returns: generate a borough's return from the warehouse, "
                        "validate any supplier's SEN2 XML.", no_args_is_help=True,
                   add_completion=False)
@@ -92,6 +93,8 @@ def generate(
 def summary(file: Path = typer.Argument(..., help="a SEN2 XML file")) -> None:
     """The DfE measures of one file (requests, plans issued, within 20 weeks with and without
     exceptions, active plans by need and placement), by the marts' own definitions."""
+    from sendwh.sen2_summary import SummaryError, summarise  # noqa: PLC0415 - see HEAVY
+
     if not file.exists():
         _fail(f"{file}: no such file")
     try:
@@ -138,6 +141,8 @@ def diff(
         for item in items[:limit]:
             typer.echo(f"    {item}")
     if measures:
+        from sendwh.sen2_summary import summarise  # noqa: PLC0415 - see HEAVY
+
         a, b = summarise(old), summarise(new)
         typer.echo(f"  {'measure':<36} {old.name:>18} {new.name:>18}")
         for key in ("requests_received_in_year", "plans_issued_den", "plans_issued_den_ex",
