@@ -23,10 +23,9 @@
   aggregate  sum by default; min where ALL is what every borough has reached
              (int_ledger_periods)
 
-  Used by ehcp_caseload, statement_transfers, placement_unit_costs, high_needs_spend,
-  savings_delivery, int_ledger_periods and int_invest_to_save_flows. Still written by hand
-  in timeliness_measures (macros/timeliness.sql), whose tri_borough CTE is
-  all_rows('counts', columns=['borough', 'period'], measures=[its 11 counts], cast='bigint').
+  Used by ehc_timeliness, ehc_timeliness_monthly, ehcp_caseload, statement_transfers,
+  placement_unit_costs, high_needs_spend, savings_delivery, int_ledger_periods and
+  int_invest_to_save_flows.
   The ALL rows are checked against the boroughs' by the quality gate mart_tri_borough
   (expectations/queries/mart_tri_borough.sql).
 #}

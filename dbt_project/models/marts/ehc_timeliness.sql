@@ -2,6 +2,20 @@
 -- publishes"): requests fall in the year they were received, plans in the year they were
 -- issued, each from the source that speaks for that year (int_timeliness_counts). The
 -- tri-borough row (borough = 'ALL') sums the boroughs before the percentages are taken.
+{%- set timeliness_measures = [
+    'requests_received_in_year',
+    'requests_decided',
+    'request_outcome_six_weeks',
+    'plans_issued_den',
+    'plans_issued_den_ex',
+    'plans_issued_within_20_weeks',
+    'plans_issued_20_weeks_ex',
+    'plans_issued_gt20weeks_ltyear',
+    'plans_issued_gt20weeks_ltyear_ex',
+    'plans_issued_gt_1_year',
+    'plans_issued_gt_1_year_ex',
+] %}
+
 with
 
 monthly_counts as (
@@ -28,25 +42,10 @@ by_borough as (
 ),
 
 tri_borough as (
-    select
-        'ALL' as borough,
-        calendar_year,
-        sum(requests_received_in_year)::bigint,
-        sum(requests_decided)::bigint,
-        sum(request_outcome_six_weeks)::bigint,
-        sum(plans_issued_den)::bigint,
-        sum(plans_issued_den_ex)::bigint,
-        sum(plans_issued_within_20_weeks)::bigint,
-        sum(plans_issued_20_weeks_ex)::bigint,
-        sum(plans_issued_gt20weeks_ltyear)::bigint,
-        sum(plans_issued_gt20weeks_ltyear_ex)::bigint,
-        sum(plans_issued_gt_1_year)::bigint,
-        sum(plans_issued_gt_1_year_ex)::bigint
-    from by_borough
-    group by calendar_year
+    {{ all_rows('by_borough', columns=['borough', 'calendar_year'], measures=timeliness_measures, cast='bigint') }}
 ),
 
-all_rows as (
+with_tri_borough as (
     select * from by_borough
     union all
     select * from tri_borough
@@ -70,7 +69,7 @@ final as (
         plans_issued_gt20weeks_ltyear_ex::int as "plans_issued_gt20weeks_ltYear_ex",
         plans_issued_gt_1_year::int as plans_issued_gt_1_year,
         plans_issued_gt_1_year_ex::int as plans_issued_gt_1_year_ex
-    from all_rows
+    from with_tri_borough
 )
 
 select * from final

@@ -1,6 +1,20 @@
 -- The ehc_timeliness measures by month up to 'today' (a run variable), for management trend
 -- lines: requests by the month received, plans by the month issued (int_timeliness_counts).
 -- The tri-borough row (borough = 'ALL') sums the boroughs before the percentages are taken.
+{%- set timeliness_measures = [
+    'requests_received_in_year',
+    'requests_decided',
+    'request_outcome_six_weeks',
+    'plans_issued_den',
+    'plans_issued_den_ex',
+    'plans_issued_within_20_weeks',
+    'plans_issued_20_weeks_ex',
+    'plans_issued_gt20weeks_ltyear',
+    'plans_issued_gt20weeks_ltyear_ex',
+    'plans_issued_gt_1_year',
+    'plans_issued_gt_1_year_ex',
+] %}
+
 with
 
 monthly_counts as (
@@ -13,25 +27,10 @@ by_borough as (
 ),
 
 tri_borough as (
-    select
-        'ALL' as borough,
-        month_start,
-        sum(requests_received_in_year)::bigint as requests_received_in_year,
-        sum(requests_decided)::bigint as requests_decided,
-        sum(request_outcome_six_weeks)::bigint as request_outcome_six_weeks,
-        sum(plans_issued_den)::bigint as plans_issued_den,
-        sum(plans_issued_den_ex)::bigint as plans_issued_den_ex,
-        sum(plans_issued_within_20_weeks)::bigint as plans_issued_within_20_weeks,
-        sum(plans_issued_20_weeks_ex)::bigint as plans_issued_20_weeks_ex,
-        sum(plans_issued_gt20weeks_ltyear)::bigint as plans_issued_gt20weeks_ltyear,
-        sum(plans_issued_gt20weeks_ltyear_ex)::bigint as plans_issued_gt20weeks_ltyear_ex,
-        sum(plans_issued_gt_1_year)::bigint as plans_issued_gt_1_year,
-        sum(plans_issued_gt_1_year_ex)::bigint as plans_issued_gt_1_year_ex
-    from by_borough
-    group by month_start
+    {{ all_rows('by_borough', columns=['borough', 'month_start'], measures=timeliness_measures, cast='bigint') }}
 ),
 
-all_rows as (
+with_tri_borough as (
     select
         borough,
         month_start,
@@ -69,7 +68,7 @@ final as (
         plans_issued_gt20weeks_ltyear_ex::int as "plans_issued_gt20weeks_ltYear_ex",
         plans_issued_gt_1_year::int as plans_issued_gt_1_year,
         plans_issued_gt_1_year_ex::int as plans_issued_gt_1_year_ex
-    from all_rows
+    from with_tri_borough
 )
 
 select * from final
