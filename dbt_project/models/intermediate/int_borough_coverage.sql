@@ -27,40 +27,72 @@ case_span as (
 ),
 
 case_activity_years as (
-    select borough, generate_series(extract(year from case_from)::int,
-                                    extract(year from case_to)::int) as year
+    select
+        borough,
+        generate_series(
+            extract(year from case_from)::int,
+            extract(year from case_to)::int
+        ) as year
     from case_span
 ),
 
 case_census_years as (
-    select case_span.borough, census_dates.return_year as year
+    select
+        case_span.borough,
+        census_dates.return_year as year
     from case_span
     inner join census_dates
         on census_dates.census_date between case_span.case_from and case_span.case_to
 ),
 
 sen2_activity_years as (
-    select distinct borough, return_year - 1 as year from sen2_headers
+    select distinct
+        borough,
+        return_year - 1 as year
+    from sen2_headers
 ),
 
 sen2_census_years as (
-    select distinct borough, return_year as year from sen2_headers
+    select distinct
+        borough,
+        return_year as year
+    from sen2_headers
 ),
 
 activity as (
-    select borough, year, 'case' as source from case_activity_years
+    select
+        borough,
+        year,
+        'case' as source
+    from case_activity_years
     union all
-    select borough, year, 'sen2' as source from sen2_activity_years
-    where not exists (select 1 from case_activity_years c
-                      where c.borough = sen2_activity_years.borough and c.year = sen2_activity_years.year)
+    select
+        borough,
+        year,
+        'sen2' as source
+    from sen2_activity_years
+    where not exists (
+        select 1 from case_activity_years as c
+        where c.borough = sen2_activity_years.borough and c.year = sen2_activity_years.year
+    )
 ),
 
 census as (
-    select borough, year, 'case' as source from case_census_years
+    select
+        borough,
+        year,
+        'case' as source
+    from case_census_years
     union all
-    select borough, year, 'sen2' as source from sen2_census_years
-    where not exists (select 1 from case_census_years c
-                      where c.borough = sen2_census_years.borough and c.year = sen2_census_years.year)
+    select
+        borough,
+        year,
+        'sen2' as source
+    from sen2_census_years
+    where not exists (
+        select 1 from case_census_years as c
+        where c.borough = sen2_census_years.borough and c.year = sen2_census_years.year
+    )
 ),
 
 final as (

@@ -22,8 +22,9 @@ active as (
         plans.person_key
     from plans
     inner join collections
-        on collections.borough = plans.borough and collections.source = plans.source
-    where plans.start_on <= collections.census_date
+        on plans.borough = collections.borough and plans.source = collections.source
+    where
+        plans.start_on <= collections.census_date
         and (plans.cease_on is null or plans.cease_on > collections.census_date)
         and collections.census_date <= {{ today() }}
 ),

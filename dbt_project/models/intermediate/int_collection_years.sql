@@ -24,7 +24,7 @@ collections as (
         coverage.census_source as source
     from coverage
     inner join census_dates
-        on census_dates.return_year = coverage.year
+        on coverage.year = census_dates.return_year
 ),
 
 final as (

@@ -38,7 +38,7 @@ from_case as (
         entry_on,
         leaving_on
     from case_placements
-    order by borough, placement_id, extract_on desc, source_row
+    order by borough asc, placement_id asc, extract_on desc, source_row asc
 ),
 
 sen2_keyed as (
@@ -63,7 +63,8 @@ from_sen2 as (
         entry_on,
         leaving_on
     from sen2_keyed
-    order by borough, person_key, plan_start_on, coalesce(urn, ukprn, sen_setting), entry_on,
+    order by
+        borough asc, person_key asc, plan_start_on asc, coalesce(urn, ukprn, sen_setting), entry_on asc,
         (leaving_on is null), return_year desc
 ),
 
@@ -76,13 +77,15 @@ placements as (
 grouped as (
     select
         placements.*,
-        coalesce(by_urn.placement_group, by_ukprn.placement_group, settings.placement_group,
-                 case when placements.ukprn is not null then 'post16' end,
-                 'other') as placement_group
+        coalesce(
+            by_urn.placement_group, by_ukprn.placement_group, settings.placement_group,
+            case when placements.ukprn is not null then 'post16' end,
+            'other'
+        ) as placement_group
     from placements
-    left join establishments as by_urn on by_urn.urn = placements.urn
-    left join establishments as by_ukprn on by_ukprn.ukprn = placements.ukprn
-    left join settings on settings.sen_setting = placements.sen_setting
+    left join establishments as by_urn on placements.urn = by_urn.urn
+    left join establishments as by_ukprn on placements.ukprn = by_ukprn.ukprn
+    left join settings on placements.sen_setting = settings.sen_setting
 ),
 
 final as (

@@ -30,13 +30,13 @@ sen2_keys as (
 case_plans_deduplicated as (
     select distinct on (borough, plan_id) *
     from case_plans
-    order by borough, plan_id, extract_on desc, source_row
+    order by borough asc, plan_id asc, extract_on desc, source_row asc
 ),
 
 case_ceased_deduplicated as (
     select distinct on (borough, plan_id) *
     from case_ceased
-    order by borough, plan_id, cease_on desc
+    order by borough asc, plan_id asc, cease_on desc
 ),
 
 from_case as (
@@ -70,7 +70,7 @@ sen2_keyed as (
 sen2_deduplicated as (
     select distinct on (borough, person_key, start_on) *
     from sen2_keyed
-    order by borough, person_key, start_on, (cease_on is null), return_year desc
+    order by borough asc, person_key asc, start_on asc, (cease_on is null), return_year desc
 ),
 
 from_sen2 as (

@@ -34,7 +34,7 @@ one_plan_per_person as (
     select distinct on (census_year, borough, person_key) active.*
     from active
     inner join plans using (plan_key)
-    order by census_year, borough, person_key, plans.start_on desc
+    order by census_year asc, borough asc, person_key asc, plans.start_on desc
 ),
 
 aged as (
@@ -42,7 +42,8 @@ aged as (
         one_plan_per_person.*,
         persons.sex,
         date_part('year', age(
-            make_date(extract(year from census_date)::int - 1, 8, 31), persons.birth_on))::int as age
+            make_date(extract(year from census_date)::int - 1, 8, 31), persons.birth_on
+        ))::int as age
     from one_plan_per_person
     left join persons using (borough, person_key)
 ),
@@ -55,9 +56,11 @@ primary_need as (
         needs.need_type
     from aged
     inner join needs
-        on needs.borough = aged.borough and needs.person_key = aged.person_key
-        and needs.source = aged.source and needs.need_rank = 1
-    order by aged.census_year, aged.borough, aged.person_key,
+        on
+            aged.borough = needs.borough and aged.person_key = needs.person_key
+            and aged.source = needs.source and needs.need_rank = 1
+    order by
+        aged.census_year asc, aged.borough asc, aged.person_key asc,
         (needs.recorded_on > aged.census_date), needs.recorded_on desc
 ),
 
@@ -68,9 +71,10 @@ placement_at_census as (
         placements.placement_group
     from aged
     inner join placements
-        on placements.plan_key = aged.plan_key and placements.placement_rank = 1
+        on aged.plan_key = placements.plan_key and placements.placement_rank = 1
     where placements.entry_on is null or placements.entry_on <= aged.census_date
-    order by aged.census_year, aged.plan_key,
+    order by
+        aged.census_year asc, aged.plan_key asc,
         (placements.leaving_on is not null and placements.leaving_on <= aged.census_date),
         placements.entry_on desc nulls last
 ),

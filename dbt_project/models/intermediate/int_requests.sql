@@ -75,7 +75,8 @@ sen2_keyed as (
 sen2_decisions as (
     select distinct on (borough, person_key, received_on) *
     from sen2_keyed
-    order by borough, person_key, received_on,
+    order by
+        borough asc, person_key asc, received_on asc,
         (request_outcome = 'H'), (request_outcome = 'A'), return_year desc
 ),
 
@@ -91,7 +92,8 @@ sen2_assessed as (
 sen2_assessment_outcomes as (
     select distinct on (borough, person_key, received_on) *
     from sen2_assessed
-    order by borough, person_key, received_on,
+    order by
+        borough asc, person_key asc, received_on asc,
         (assessment_outcome = 'H'), (assessment_outcome = 'A'), return_year desc
 ),
 

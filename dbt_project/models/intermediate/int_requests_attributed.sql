@@ -20,13 +20,15 @@ attributed as (
         issued_in.borough is not null as is_source_for_issued_year
     from requests
     left join coverage as received_in
-        on received_in.borough = requests.borough
-        and received_in.year = requests.received_year
-        and received_in.activity_source = requests.source
+        on
+            requests.borough = received_in.borough
+            and requests.received_year = received_in.year
+            and requests.source = received_in.activity_source
     left join coverage as issued_in
-        on issued_in.borough = requests.borough
-        and issued_in.year = requests.issued_year
-        and issued_in.activity_source = requests.source
+        on
+            requests.borough = issued_in.borough
+            and requests.issued_year = issued_in.year
+            and requests.source = issued_in.activity_source
 ),
 
 final as (

@@ -20,7 +20,7 @@ timed as (
         assessment_outcome = 'Y' and assessment_outcome_on is not null as is_plan_issued,
         assessment_outcome_on - received_on as days_to_plan,
         has_request_mediation or has_request_tribunal
-            or has_assessment_mediation or has_assessment_tribunal as has_dispute
+        or has_assessment_mediation or has_assessment_tribunal as has_dispute
     from requests
 ),
 

@@ -26,7 +26,7 @@ from_case as (
         review_on,
         review_outcome
     from case_reviews
-    order by borough, review_id, extract_on desc, source_row
+    order by borough asc, review_id asc, extract_on desc, source_row asc
 ),
 
 from_sen2 as (

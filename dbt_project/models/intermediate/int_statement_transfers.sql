@@ -13,7 +13,7 @@ keys as (
 deduplicated as (
     select distinct on (borough, transfer_id) *
     from transfers
-    order by borough, transfer_id, extract_on desc, source_row
+    order by borough asc, transfer_id asc, extract_on desc, source_row asc
 ),
 
 timed as (
@@ -28,7 +28,7 @@ timed as (
         d.transfer_outcome = 'P' as is_transferred,
         d.transfer_on - d.review_started_on as days_to_transfer,
         d.transfer_outcome = 'P'
-            and d.transfer_on - d.review_started_on <= {{ transfer_deadline_days() }} as is_within_18_weeks
+        and d.transfer_on - d.review_started_on <= {{ transfer_deadline_days() }} as is_within_18_weeks
     from deduplicated as d
     left join keys as k using (borough, person_id)
 ),

@@ -20,7 +20,7 @@ months as (
         borough,
         year as calendar_year,
         generate_series(make_date(year, 1, 1), make_date(year, 12, 1), interval '1 month')::date
-            as month_start
+        as month_start
     from coverage
 ),
 
@@ -44,14 +44,14 @@ plan_counts as (
         count(*) filter (where not has_week20_exception) as plans_issued_den_ex,
         count(*) filter (where plan_timeliness_band = 'within_20_weeks') as plans_issued_within_20_weeks,
         count(*) filter (where plan_timeliness_band = 'within_20_weeks' and not has_week20_exception)
-            as plans_issued_20_weeks_ex,
+        as plans_issued_20_weeks_ex,
         count(*) filter (where plan_timeliness_band = 'over_20_weeks_within_year')
-            as plans_issued_gt20weeks_ltyear,
+        as plans_issued_gt20weeks_ltyear,
         count(*) filter (where plan_timeliness_band = 'over_20_weeks_within_year' and not has_week20_exception)
-            as plans_issued_gt20weeks_ltyear_ex,
+        as plans_issued_gt20weeks_ltyear_ex,
         count(*) filter (where plan_timeliness_band = 'over_1_year') as plans_issued_gt_1_year,
         count(*) filter (where plan_timeliness_band = 'over_1_year' and not has_week20_exception)
-            as plans_issued_gt_1_year_ex
+        as plans_issued_gt_1_year_ex
     from requests
     where is_source_for_issued_year and is_counted_plan
     group by 1, 2

@@ -27,20 +27,30 @@ headline as (
         la_name,
         region_name,
         measure,
-        case when length(time_period) = 6 then ('20' || right(time_period, 2))::int
-             else time_period::int end as year,
+        case
+            when length(time_period) = 6 then ('20' || right(time_period, 2))::int
+            else time_period::int
+        end as year,
         value
     from published
-    where publication_file in ('caseload', 'requests', 'timeliness_20_week')
+    where
+        publication_file in ('caseload', 'requests', 'timeliness_20_week')
         and breakdown_topic like 'All %'
         and measure in ('ehcplans', 'requests_received_in_year', 'PC_plans_issued_20_weeks_ex')
 ),
 
 latest_size as (
-    select new_la_code, la_name, value as ehcplans
+    select
+        new_la_code,
+        la_name,
+        value as ehcplans
     from headline
-    where geographic_level = 'Local authority' and measure = 'ehcplans'
-        and year = (select max(year) from headline where measure = 'ehcplans')
+    where
+        geographic_level = 'Local authority' and measure = 'ehcplans'
+        and year = (
+            select max(year) from headline
+            where measure = 'ehcplans'
+        )
         and value is not null
 ),
 
@@ -49,33 +59,55 @@ neighbours as (
         boroughs.borough,
         other.new_la_code,
         other.la_name,
-        row_number() over (partition by boroughs.borough
-                           order by abs(other.ehcplans - own.ehcplans), other.la_name) as nearness
+        row_number() over (
+            partition by boroughs.borough
+            order by abs(other.ehcplans - own.ehcplans), other.la_name
+        ) as nearness
     from boroughs
-    inner join latest_size as own on own.new_la_code = boroughs.ons_code
-    inner join latest_size as other on other.new_la_code <> own.new_la_code
+    inner join latest_size as own on boroughs.ons_code = own.new_la_code
+    inner join latest_size as other on own.new_la_code <> other.new_la_code
 ),
 
 nearest as (
-    select * from neighbours where nearness <= 5
+    select * from neighbours
+    where nearness <= 5
 ),
 
 warehouse_values as (
-    select borough, 'ehcplans' as measure, census_year as year, sum(ehcplans)::numeric as value
+    select
+        borough,
+        'ehcplans' as measure,
+        census_year as year,
+        sum(ehcplans)::numeric as value
     from caseload
     group by 1, 2, 3
     union all
-    select borough, 'requests_received_in_year', calendar_year, requests_received_in_year::numeric
+    select
+        borough,
+        'requests_received_in_year',
+        calendar_year,
+        requests_received_in_year::numeric
     from timeliness
     union all
-    select borough, 'PC_plans_issued_20_weeks_ex', calendar_year, "PC_plans_issued_20_weeks_ex"
+    select
+        borough,
+        'PC_plans_issued_20_weeks_ex',
+        calendar_year,
+        "PC_plans_issued_20_weeks_ex"
     from timeliness
 ),
 
 grid as (
-    select distinct boroughs.borough, boroughs.ons_code, headline.measure, headline.year
+    select distinct
+        boroughs.borough,
+        boroughs.ons_code,
+        headline.measure,
+        headline.year
     from boroughs
-    cross join (select distinct measure, year from headline) as headline
+    cross join (select distinct
+        measure,
+        year
+    from headline) as headline
 ),
 
 compared as (
@@ -87,25 +119,40 @@ compared as (
         own.value as published_value,
         london.value as london_value,
         england.value as england_value,
-        (select percentile_cont(0.5) within group (order by h.value)
-         from nearest as n
-         inner join headline as h
-             on h.new_la_code = n.new_la_code and h.measure = grid.measure and h.year = grid.year
-         where n.borough = grid.borough)::numeric as nearest_councils_median,
-        (select string_agg(n.la_name, ', ' order by n.nearness)
-         from nearest as n where n.borough = grid.borough) as nearest_councils
+        (
+            select
+                percentile_cont(0.5) within group (
+                    order by h.value
+                )
+            from nearest as n
+            inner join headline as h
+                on n.new_la_code = h.new_la_code and h.measure = grid.measure and h.year = grid.year
+            where n.borough = grid.borough
+        )::numeric as nearest_councils_median,
+        (
+            select
+                string_agg(
+                    n.la_name, ', '
+                    order by n.nearness
+                )
+            from nearest as n
+            where n.borough = grid.borough
+        ) as nearest_councils
     from grid
     left join warehouse_values as w
-        on w.borough = grid.borough and w.measure = grid.measure and w.year = grid.year
+        on grid.borough = w.borough and grid.measure = w.measure and grid.year = w.year
     left join headline as own
-        on own.geographic_level = 'Local authority' and own.new_la_code = grid.ons_code
-        and own.measure = grid.measure and own.year = grid.year
+        on
+            own.geographic_level = 'Local authority' and grid.ons_code = own.new_la_code
+            and grid.measure = own.measure and grid.year = own.year
     left join headline as london
-        on london.geographic_level = 'Regional' and london.region_name = 'London'
-        and london.measure = grid.measure and london.year = grid.year
+        on
+            london.geographic_level = 'Regional' and london.region_name = 'London'
+            and grid.measure = london.measure and grid.year = london.year
     left join headline as england
-        on england.geographic_level = 'National'
-        and england.measure = grid.measure and england.year = grid.year
+        on
+            england.geographic_level = 'National'
+            and grid.measure = england.measure and grid.year = england.year
 ),
 
 final as (

@@ -13,13 +13,23 @@ as_at as (
     select
         requests.*,
         {{ today() }} as today_on,
-        coalesce(request_outcome in ('Y', 'N', 'H')
-            and coalesce(request_outcome_on, received_on) <= {{ today() }}, false) as is_request_decided,
-        coalesce(request_outcome = 'W' and coalesce(request_outcome_on, received_on) <= {{ today() }}, false)
-            or coalesce(assessment_outcome = 'W'
-                and coalesce(assessment_outcome_on, received_on) <= {{ today() }}, false) as is_withdrawn,
-        coalesce(assessment_outcome in ('Y', 'N', 'H')
-            and coalesce(assessment_outcome_on, received_on) <= {{ today() }}, false) as is_assessment_final
+        coalesce(
+            requests.request_outcome in ('Y', 'N', 'H')
+            and coalesce(requests.request_outcome_on, requests.received_on) <= {{ today() }}, false
+        ) as is_request_decided,
+        coalesce(
+            requests.request_outcome = 'W'
+            and coalesce(requests.request_outcome_on, requests.received_on) <= {{ today() }},
+            false
+        )
+        or coalesce(
+            requests.assessment_outcome = 'W'
+            and coalesce(requests.assessment_outcome_on, requests.received_on) <= {{ today() }}, false
+        ) as is_withdrawn,
+        coalesce(
+            requests.assessment_outcome in ('Y', 'N', 'H')
+            and coalesce(requests.assessment_outcome_on, requests.received_on) <= {{ today() }}, false
+        ) as is_assessment_final
     from requests
     where requests.received_on <= {{ today() }}
 ),
@@ -27,7 +37,8 @@ as_at as (
 open_requests as (
     select *
     from as_at
-    where not is_withdrawn
+    where
+        not is_withdrawn
         and not is_assessment_final
         and not (is_request_decided and request_outcome = 'N')
 ),
@@ -55,7 +66,9 @@ ranked as (
     select
         *,
         days_left < 0 as is_breached,
-        row_number() over (order by days_left, received_on, request_key)::int as urgency_rank
+        row_number() over (
+            order by days_left, received_on, request_key
+        )::int as urgency_rank
     from staged
 ),
 

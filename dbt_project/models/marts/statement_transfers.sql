@@ -19,8 +19,10 @@ boroughs as (
 months as (
     select
         boroughs.borough,
-        generate_series(date '{{ var("transfer_months_from") }}', date '{{ var("transfer_months_to") }}',
-                        interval '1 month')::date as month_start
+        generate_series(
+            date '{{ var("transfer_months_from") }}', date '{{ var("transfer_months_to") }}',
+            interval '1 month'
+        )::date as month_start
     from boroughs
 ),
 
@@ -37,17 +39,17 @@ monthly as (
         )::int as transfers_within_18_weeks,
         count(t.transfer_key) filter (
             where t.is_transferred and t.transfer_on >= date '{{ var("transfer_programme_start", "2016-08-01") }}'
-                and t.transfer_on < months.month_start + interval '1 month'
+            and t.transfer_on < months.month_start + interval '1 month'
         )::int as transfers_done_since_programme_start,
         count(t.transfer_key) filter (
             where t.is_transferred and t.transfer_on < months.month_start + interval '1 month'
         )::int as transfers_done_to_date,
         count(t.transfer_key) filter (
             where t.statement_on < months.month_start + interval '1 month'
-                and (t.transfer_on is null or t.transfer_on >= months.month_start + interval '1 month')
+            and (t.transfer_on is null or t.transfer_on >= months.month_start + interval '1 month')
         )::int as statements_outstanding
     from months
-    left join transfers as t on t.borough = months.borough
+    left join transfers as t on months.borough = t.borough
     group by 1, 2, 3
 ),
 
@@ -72,18 +74,22 @@ final as (
         with_tri_borough.month_end,
         with_tri_borough.transfers_done,
         with_tri_borough.transfers_within_18_weeks,
-        {{ pct('with_tri_borough.transfers_within_18_weeks', 'with_tri_borough.transfers_done') }} as pc_within_18_weeks,
+        
+            
+            {{ pct('with_tri_borough.transfers_within_18_weeks', 'with_tri_borough.transfers_done') }} as pc_within_18_weeks,
         with_tri_borough.transfers_done_since_programme_start,
         with_tri_borough.transfers_done_to_date,
         with_tri_borough.statements_outstanding,
         milestones.transfers_done_target as milestone_target,
-        case when milestones.transfers_done_target is not null
-            then with_tri_borough.transfers_done_since_programme_start >= milestones.transfers_done_target
+        case
+            when milestones.transfers_done_target is not null
+                then with_tri_borough.transfers_done_since_programme_start >= milestones.transfers_done_target
         end as is_milestone_met
     from with_tri_borough
     left join milestones
-        on milestones.borough = with_tri_borough.borough
-        and milestones.milestone_month = with_tri_borough.month_start
+        on
+            with_tri_borough.borough = milestones.borough
+            and with_tri_borough.month_start = milestones.milestone_month
 )
 
 select * from final

@@ -17,7 +17,7 @@ referenced as (
 deduplicated as (
     select distinct on (borough, person_id) *
     from referenced
-    order by borough, person_id, extract_on desc, batch_id desc, source_row
+    order by borough asc, person_id asc, extract_on desc, batch_id desc, source_row asc
 ),
 
 keyed as (

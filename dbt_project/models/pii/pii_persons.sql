@@ -12,27 +12,64 @@ sen2_persons as (
 ),
 
 candidates as (
-    select borough, person_key, person_ref, upn, uln, upn_unknown, surname, forename,
-           birth_on, sex, ethnicity, postcode, 'case' as source, 1 as source_rank,
-           extract_on as recorded_on
+    select
+        borough,
+        person_key,
+        person_ref,
+        upn,
+        uln,
+        upn_unknown,
+        surname,
+        forename,
+        birth_on,
+        sex,
+        ethnicity,
+        postcode,
+        'case' as source,
+        1 as source_rank,
+        extract_on as recorded_on
     from case_persons
     union all
-    select borough, person_key, person_ref, upn, uln, upn_unknown, surname, forename,
-           birth_on, sex, ethnicity, postcode, 'sen2' as source, 2 as source_rank,
-           make_date(return_year, 1, 1) as recorded_on
+    select
+        borough,
+        person_key,
+        person_ref,
+        upn,
+        uln,
+        upn_unknown,
+        surname,
+        forename,
+        birth_on,
+        sex,
+        ethnicity,
+        postcode,
+        'sen2' as source,
+        2 as source_rank,
+        make_date(return_year, 1, 1) as recorded_on
     from sen2_persons
 ),
 
 chosen as (
     select distinct on (borough, person_key) *
     from candidates
-    order by borough, person_key, source_rank, recorded_on desc
+    order by borough asc, person_key asc, source_rank asc, recorded_on desc
 ),
 
 final as (
     select
-        borough, person_key, person_ref, upn, uln, upn_unknown, surname, forename, birth_on,
-        sex, ethnicity, postcode, source
+        borough,
+        person_key,
+        person_ref,
+        upn,
+        uln,
+        upn_unknown,
+        surname,
+        forename,
+        birth_on,
+        sex,
+        ethnicity,
+        postcode,
+        source
     from chosen
 )
 

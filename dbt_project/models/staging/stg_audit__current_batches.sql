@@ -8,7 +8,8 @@ batches as (
 ),
 
 loaded as (
-    select * from batches where status = 'loaded'
+    select * from batches
+    where status = 'loaded'
 ),
 
 ranked as (

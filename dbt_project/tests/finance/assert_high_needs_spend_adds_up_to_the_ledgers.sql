@@ -27,5 +27,6 @@ mart as (
 select *
 from ledger
 full join mart using (borough, fiscal_year_start)
-where ledger.actual_gbp is distinct from mart.actual_gbp
+where
+    ledger.actual_gbp is distinct from mart.actual_gbp
     or ledger.budget_gbp is distinct from mart.budget_gbp

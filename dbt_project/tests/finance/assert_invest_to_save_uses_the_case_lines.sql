@@ -3,13 +3,17 @@
 with
 
 lines as (
-    select fiscal_year_start, sum(amount_gbp_000) * 1000 as planned_gbp
+    select
+        fiscal_year_start,
+        sum(amount_gbp_000) * 1000 as planned_gbp
     from {{ ref('business_case_investment') }}
     group by 1
 ),
 
 mart as (
-    select fiscal_year_start, planned_investment_gbp
+    select
+        fiscal_year_start,
+        planned_investment_gbp
     from {{ ref('invest_to_save') }}
     where line = 'ALL'
 )

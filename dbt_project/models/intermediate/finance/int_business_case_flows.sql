@@ -24,12 +24,15 @@ years as (
     select
         fiscal_year_start::int as fiscal_year_start,
         (fiscal_year_start - bounds.first_year)::int as year_index,
-        case when fiscal_year_start >= bounds.first_savings_year
-            then (fiscal_year_start - bounds.first_savings_year + 1)::int end as savings_year
+        case
+            when fiscal_year_start >= bounds.first_savings_year
+                then (fiscal_year_start - bounds.first_savings_year + 1)::int
+        end as savings_year
     from bounds
     cross join generate_series(
         bounds.first_year,
-        bounds.first_savings_year + {{ finance['appraisal_years'] }} - 1) as fiscal_year_start
+        bounds.first_savings_year + {{ finance['appraisal_years'] }} - 1
+    ) as fiscal_year_start
 ),
 
 investment_by_line as (
@@ -49,8 +52,9 @@ savings_by_line as (
         savings.annual_saving_gbp_000 * 1000 as planned_gbp
     from savings
     inner join years
-        on years.fiscal_year_start >= savings.first_fiscal_year_start
-        and years.savings_year is not null
+        on
+            savings.first_fiscal_year_start <= years.fiscal_year_start
+            and years.savings_year is not null
 ),
 
 flows as (
@@ -65,7 +69,7 @@ final as (
         flows.line,
         years.fiscal_year_start,
         years.fiscal_year_start || '/' || lpad(((years.fiscal_year_start + 1) % 100)::text, 2, '0')
-            as fiscal_year,
+        as fiscal_year,
         years.year_index,
         years.savings_year,
         flows.planned_gbp

@@ -12,7 +12,8 @@ plan as (
 
 lines as (
     select * from {{ ref('int_ledger_lines_mapped') }}
-    where invest_line is not null
+    where
+        invest_line is not null
         and value_type = 'actual'
 ),
 
@@ -34,7 +35,11 @@ plan_years as (
 ),
 
 years as (
-    select distinct fiscal_year_start, year_index, savings_year from plan
+    select distinct
+        fiscal_year_start,
+        year_index,
+        savings_year
+    from plan
     union
     -- ledger years after the appraisal period
     select
@@ -47,26 +52,35 @@ years as (
 ),
 
 invest_lines as (
-    select distinct line from plan where flow = 'investment'
+    select distinct line from plan
+    where flow = 'investment'
     union
     select distinct invest_line from lines
 ),
 
 planned_investment as (
-    select line, fiscal_year_start, sum(planned_gbp) as planned_gbp
+    select
+        line,
+        fiscal_year_start,
+        sum(planned_gbp) as planned_gbp
     from plan
     where flow = 'investment'
     group by 1, 2
 ),
 
 actual_investment as (
-    select invest_line as line, fiscal_year_start, sum(amount_gbp) as actual_gbp
+    select
+        invest_line as line,
+        fiscal_year_start,
+        sum(amount_gbp) as actual_gbp
     from lines
     group by 1, 2
 ),
 
 planned_savings as (
-    select fiscal_year_start, sum(planned_gbp) as planned_gbp
+    select
+        fiscal_year_start,
+        sum(planned_gbp) as planned_gbp
     from plan
     where flow = 'savings'
     group by 1
@@ -79,8 +93,9 @@ actual_savings as (
         sum(measured.achieved_to_date_gbp) as actual_gbp
     from measured
     inner join periods
-        on periods.fiscal_year_start = measured.fiscal_year_start
-        and periods.latest_period = measured.period
+        on
+            measured.fiscal_year_start = periods.fiscal_year_start
+            and measured.period = periods.latest_period
     group by 1
 ),
 

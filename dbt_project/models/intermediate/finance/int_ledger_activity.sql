@@ -25,11 +25,13 @@ activity as (
         sum(lines.activity_units) as activity_units
     from lines
     inner join cost_centres
-        on cost_centres.borough = lines.borough
-        and cost_centres.cost_centre = lines.cost_centre
+        on
+            lines.borough = cost_centres.borough
+            and lines.cost_centre = cost_centres.cost_centre
     inner join measures
-        on measures.savings_line = cost_centres.savings_line
-        and measures.activity_subjective = lines.subjective
+        on
+            cost_centres.savings_line = measures.savings_line
+            and lines.subjective = measures.activity_subjective
     group by 1, 2, 3, 4
 ),
 

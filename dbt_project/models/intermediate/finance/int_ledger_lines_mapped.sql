@@ -38,9 +38,10 @@ mapped as (
         lines.source_row
     from lines
     left join cost_centres
-        on cost_centres.borough = lines.borough
-        and cost_centres.cost_centre = lines.cost_centre
-    left join s251_lines on s251_lines.s251_line = cost_centres.s251_line
+        on
+            lines.borough = cost_centres.borough
+            and lines.cost_centre = cost_centres.cost_centre
+    left join s251_lines on cost_centres.s251_line = s251_lines.s251_line
 ),
 
 final as (

@@ -18,16 +18,22 @@ by_borough as (
 ),
 
 all_boroughs as (
-    -- fiscal_year is fiscal_year_start written as councils write it (2017/18)
+-- fiscal_year is fiscal_year_start written as councils write it (2017/18)
     {{ all_rows('by_borough',
         columns=['borough', 'fiscal_year_start', 'fiscal_year'],
         measures=['latest_period'], aggregate='min', cast='int') }}
 ),
 
 final as (
-    select *, latest_period = 12 as is_year_closed from by_borough
+    select
+        *,
+        latest_period = 12 as is_year_closed
+    from by_borough
     union all
-    select *, latest_period = 12 as is_year_closed from all_boroughs
+    select
+        *,
+        latest_period = 12 as is_year_closed
+    from all_boroughs
 )
 
 select * from final

@@ -47,8 +47,9 @@ shares as (
     from years
     cross join fixed_shares
     left join plans
-        on plans.fiscal_year_start = years.fiscal_year_start
-        and plans.borough = fixed_shares.borough
+        on
+            years.fiscal_year_start = plans.fiscal_year_start
+            and fixed_shares.borough = plans.borough
 ),
 
 final as (

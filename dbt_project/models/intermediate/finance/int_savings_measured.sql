@@ -18,7 +18,8 @@ with
 
 lines as (
     select * from {{ ref('int_ledger_lines_mapped') }}
-    where savings_line is not null
+    where
+        savings_line is not null
         and value_type in ('actual', 'forecast')
 ),
 
@@ -73,7 +74,7 @@ line_periods as (
         period::int as period
     from plan
     inner join measures using (savings_line)
-    inner join periods on periods.fiscal_year_start >= measures.baseline_fiscal_year_start
+    inner join periods on measures.baseline_fiscal_year_start <= periods.fiscal_year_start
     cross join generate_series(1, periods.latest_period) as period
 ),
 
@@ -99,8 +100,10 @@ to_date as (
         sum(activity_units) over year_to_date as activity_to_date
     from by_period
     window year_to_date as (
-        partition by savings_line, fiscal_year_start order by period
-        rows between unbounded preceding and current row)
+        partition by savings_line, fiscal_year_start
+        order by period
+        rows between unbounded preceding and current row
+    )
 ),
 
 baselines as (
@@ -121,13 +124,18 @@ measured as (
         to_date.fiscal_year_start,
         to_date.fiscal_year,
         to_date.period,
-        case when to_date.fiscal_year_start >= to_date.first_fiscal_year_start
-            then to_date.annual_target_gbp else 0 end as target_year_gbp,
+        case
+            when to_date.fiscal_year_start >= to_date.first_fiscal_year_start
+                then to_date.annual_target_gbp
+            else 0
+        end as target_year_gbp,
         to_date.activity_to_date,
         baselines.baseline_unit_cost_gbp
-            * power(1 + {{ finance['unit_cost_uplift'] }},
-                    to_date.fiscal_year_start - to_date.baseline_fiscal_year_start)
-            as unit_cost_gbp,
+        * power(
+            1 + {{ finance['unit_cost_uplift'] }},
+            to_date.fiscal_year_start - to_date.baseline_fiscal_year_start
+        )
+        as unit_cost_gbp,
         to_date.spend_to_date_gbp,
         to_date.forecast_spend_to_date_gbp
     from to_date
@@ -150,8 +158,8 @@ final as (
         spend_to_date_gbp,
         activity_to_date * unit_cost_gbp - spend_to_date_gbp as achieved_to_date_gbp,
         activity_to_date * 12 / period * unit_cost_gbp
-            - (spend_to_date_gbp + forecast_spend_to_date_gbp / period * (12 - period))
-            as forecast_year_gbp
+        - (spend_to_date_gbp + forecast_spend_to_date_gbp / period * (12 - period))
+        as forecast_year_gbp
     from measured
 )
 

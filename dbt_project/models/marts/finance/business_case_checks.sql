@@ -19,23 +19,55 @@ savings as (
 ),
 
 computed as (
-    select 'investment' as case_table, invest_line as row_item, 'total' as column_item,
-           sum(amount_gbp_000) as computed_gbp_000
-    from investment group by 2
+    select
+        'investment' as case_table,
+        invest_line as row_item,
+        'total' as column_item,
+        sum(amount_gbp_000) as computed_gbp_000
+    from investment
+    group by 2
     union all
-    select 'investment', 'total', fiscal_year, sum(amount_gbp_000)
-    from investment group by 3
+    select
+        'investment',
+        'total',
+        fiscal_year,
+        sum(amount_gbp_000)
+    from investment
+    group by 3
     union all
-    select 'investment', 'total', 'total', sum(amount_gbp_000) from investment
+    select
+        'investment',
+        'total',
+        'total',
+        sum(amount_gbp_000)
+    from investment
     union all
-    select 'savings', 'total', 'per_year', sum(annual_saving_gbp_000) from savings
+    select
+        'savings',
+        'total',
+        'per_year',
+        sum(annual_saving_gbp_000)
+    from savings
     union all
-    select 'savings', 'total', 'years_1_5', 5 * sum(annual_saving_gbp_000) from savings
+    select
+        'savings',
+        'total',
+        'years_1_5',
+        5 * sum(annual_saving_gbp_000)
+    from savings
     union all
-    select 'savings', 'total', 'years_1_10', 10 * sum(annual_saving_gbp_000) from savings
+    select
+        'savings',
+        'total',
+        'years_1_10',
+        10 * sum(annual_saving_gbp_000)
+    from savings
     union all
-    select 'payback', 'total', 'years',
-           (select sum(amount_gbp_000) from investment) / sum(annual_saving_gbp_000)
+    select
+        'payback',
+        'total',
+        'years',
+        (select sum(amount_gbp_000) from investment) / sum(annual_saving_gbp_000)
     from savings
 ),
 
@@ -48,7 +80,7 @@ compared as (
         printed.printed_gbp_000 as printed_value,
         round(computed.computed_gbp_000, 4) as computed_value,
         round(computed.computed_gbp_000, scale(printed.printed_gbp_000)) = printed.printed_gbp_000
-            as is_consistent
+        as is_consistent
     from printed
     left join computed using (case_table, row_item, column_item)
 ),

@@ -48,14 +48,14 @@ borough_projected as (
         by_borough.commitment_gbp,
         by_borough.budget_to_date_gbp * 12 / periods.latest_period as budget_gbp,
         by_borough.actual_gbp
-            + by_borough.forecast_to_date_gbp / periods.latest_period * (12 - periods.latest_period)
-            as forecast_gbp
+        + by_borough.forecast_to_date_gbp / periods.latest_period * (12 - periods.latest_period)
+        as forecast_gbp
     from by_borough
     inner join periods using (borough, fiscal_year_start)
 ),
 
 tri_borough_totals as (
-    -- ALL is projected from each borough's own periods: the sum of the boroughs' projections
+-- ALL is projected from each borough's own periods: the sum of the boroughs' projections
     {{ all_rows('borough_projected',
         columns=['borough', 'fiscal_year_start', 'fiscal_year', 's251_line'],
         measures=['budget_to_date_gbp', 'actual_gbp', 'commitment_gbp', 'budget_gbp', 'forecast_gbp']) }}

@@ -29,7 +29,7 @@ netted as (
         *,
         case when line = 'ALL' then planned_savings_gbp - planned_investment_gbp end as planned_net_gbp,
         case when line = 'ALL' then coalesce(actual_savings_gbp, 0) - actual_investment_gbp end
-            as actual_net_gbp
+        as actual_net_gbp
     from observed
 ),
 
@@ -41,8 +41,11 @@ cumulated as (
         sum(planned_net_gbp * discount_factor) over running as cumulative_planned_net_discounted_gbp,
         sum(actual_net_gbp * discount_factor) over running as cumulative_actual_net_discounted_gbp
     from netted
-    window running as (partition by line order by fiscal_year_start
-                       rows between unbounded preceding and current row)
+    window running as (
+        partition by line
+        order by fiscal_year_start
+        rows between unbounded preceding and current row
+    )
 ),
 
 final as (
@@ -62,11 +65,11 @@ final as (
         round(actual_net_gbp, 2) as actual_net_gbp,
         round(cumulative_planned_net_gbp, 2) as cumulative_planned_net_gbp,
         case when actual_net_gbp is not null then round(cumulative_actual_net_gbp, 2) end
-            as cumulative_actual_net_gbp,
+        as cumulative_actual_net_gbp,
         round(discount_factor, 6) as discount_factor,
         round(cumulative_planned_net_discounted_gbp, 2) as cumulative_planned_net_discounted_gbp,
         case when actual_net_gbp is not null then round(cumulative_actual_net_discounted_gbp, 2) end
-            as cumulative_actual_net_discounted_gbp
+        as cumulative_actual_net_discounted_gbp
     from cumulated
 )
 

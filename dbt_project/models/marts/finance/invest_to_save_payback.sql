@@ -57,8 +57,11 @@ savings_years as (
         sum(coalesce(savings_gbp, 0) * discount_factor) over running as cumulative_discounted_gbp
     from by_basis
     where savings_year >= 1
-    window running as (partition by basis order by savings_year
-                       rows between unbounded preceding and current row)
+    window running as (
+        partition by basis
+        order by savings_year
+        rows between unbounded preceding and current row
+    )
 ),
 
 crossings as (
@@ -66,23 +69,33 @@ crossings as (
     -- into that year (linear within the year)
     select
         savings_years.basis,
-        (array_agg(
-            savings_years.savings_year - 1
-            + (investment.investment_gbp - (savings_years.cumulative_gbp - savings_years.savings_gbp))
-              / nullif(savings_years.savings_gbp, 0)
-            order by savings_years.savings_year)
-         filter (where savings_years.cumulative_gbp >= investment.investment_gbp
-                 and savings_years.cumulative_gbp - savings_years.savings_gbp < investment.investment_gbp)
+        (
+            array_agg(
+                savings_years.savings_year - 1
+                + (investment.investment_gbp - (savings_years.cumulative_gbp - savings_years.savings_gbp))
+                / nullif(savings_years.savings_gbp, 0)
+                order by savings_years.savings_year
+            )
+            filter (
+                where savings_years.cumulative_gbp >= investment.investment_gbp
+                and savings_years.cumulative_gbp - savings_years.savings_gbp < investment.investment_gbp
+            )
         )[1] as payback_years,
-        (array_agg(
-            savings_years.savings_year - 1
-            + (investment.investment_discounted_gbp
-               - (savings_years.cumulative_discounted_gbp - savings_years.savings_discounted_gbp))
-              / nullif(savings_years.savings_discounted_gbp, 0)
-            order by savings_years.savings_year)
-         filter (where savings_years.cumulative_discounted_gbp >= investment.investment_discounted_gbp
-                 and savings_years.cumulative_discounted_gbp - savings_years.savings_discounted_gbp
-                     < investment.investment_discounted_gbp)
+        (
+            array_agg(
+                savings_years.savings_year - 1
+                + (
+                    investment.investment_discounted_gbp
+                    - (savings_years.cumulative_discounted_gbp - savings_years.savings_discounted_gbp)
+                )
+                / nullif(savings_years.savings_discounted_gbp, 0)
+                order by savings_years.savings_year
+            )
+            filter (
+                where savings_years.cumulative_discounted_gbp >= investment.investment_discounted_gbp
+                and savings_years.cumulative_discounted_gbp - savings_years.savings_discounted_gbp
+                < investment.investment_discounted_gbp
+            )
         )[1] as discounted_payback_years
     from savings_years
     inner join investment using (basis)

@@ -7,7 +7,8 @@ with
 
 lines as (
     select * from {{ ref('int_ledger_lines_mapped') }}
-    where value_type = 'actual'
+    where
+        value_type = 'actual'
         and placement_group is not null
 ),
 
@@ -64,9 +65,17 @@ years as (
 ),
 
 groups as (
-    select distinct borough, fiscal_year_start, placement_group from spend
+    select distinct
+        borough,
+        fiscal_year_start,
+        placement_group
+    from spend
     union
-    select distinct borough, fiscal_year_start, placement_group from placements
+    select distinct
+        borough,
+        fiscal_year_start,
+        placement_group
+    from placements
 ),
 
 unit_costs as (
@@ -79,8 +88,10 @@ unit_costs as (
         years.is_year_closed,
         coalesce(placements.placements, 0) as placements,
         round(coalesce(spend.spend_gbp, 0), 2) as spend_gbp,
-        round(coalesce(spend.spend_gbp, 0) * 12 / years.latest_period
-            / nullif(placements.placements, 0), 2) as unit_cost_gbp
+        round(
+            coalesce(spend.spend_gbp, 0) * 12 / years.latest_period
+            / nullif(placements.placements, 0), 2
+        ) as unit_cost_gbp
     from years
     inner join groups using (borough, fiscal_year_start)
     left join spend using (borough, fiscal_year_start, placement_group)
@@ -94,7 +105,8 @@ ratios as (
         round(
             max(unit_cost_gbp) filter (where placement_group = 'independent_nm')
             / nullif(max(unit_cost_gbp) filter (where placement_group = 'special'), 0),
-            2) as independent_to_special_ratio
+            2
+        ) as independent_to_special_ratio
     from unit_costs
     group by 1, 2
 ),

@@ -17,13 +17,15 @@ final as (
         shares.borough,
         flows.fiscal_year_start::int as fiscal_year_start,
         flows.fiscal_year_start || '/' || lpad(((flows.fiscal_year_start + 1) % 100)::text, 2, '0')
-            as fiscal_year,
+        as fiscal_year,
         shares.basis_used,
         shares.ehcplans,
         round(shares.share, 6) as share,
         round(flows.planned_investment_gbp * shares.share, 2) as planned_investment_gbp,
-        case when flows.periods_loaded is not null
-            then round(flows.actual_investment_gbp * shares.share, 2) end as actual_investment_gbp
+        case
+            when flows.periods_loaded is not null
+                then round(flows.actual_investment_gbp * shares.share, 2)
+        end as actual_investment_gbp
     from flows
     inner join shares using (fiscal_year_start)
     where flows.planned_investment_gbp <> 0 or flows.actual_investment_gbp <> 0

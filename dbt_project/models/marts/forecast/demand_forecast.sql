@@ -27,7 +27,7 @@ latest_unit_costs as (
         unit_cost_gbp
     from unit_costs
     where unit_cost_gbp is not null
-    order by borough, placement_group, fiscal_year_start desc
+    order by borough asc, placement_group asc, fiscal_year_start desc
 ),
 
 costed as (
@@ -56,8 +56,9 @@ costed as (
     from demand
     left join runs using (run_id)
     left join latest_unit_costs
-        on latest_unit_costs.borough = demand.borough
-        and latest_unit_costs.placement_group = demand.placement_group
+        on
+            demand.borough = latest_unit_costs.borough
+            and demand.placement_group = latest_unit_costs.placement_group
 ),
 
 final as (

@@ -17,7 +17,10 @@ age_bands as (
 
 ages_covered as (
     -- the ages DfE's age bands cover (0-25), the ages the forecast models
-    select min(min_age) as min_age, max(max_age) as max_age from age_bands
+    select
+        min(min_age) as min_age,
+        max(max_age) as max_age
+    from age_bands
 ),
 
 grouped as (
@@ -31,7 +34,8 @@ grouped as (
     from plans_at_census
     left join need_types
         on need_types.need_type = upper(plans_at_census.primary_need)
-    where plans_at_census.age between (select min_age from ages_covered)
+    where
+        plans_at_census.age between (select min_age from ages_covered)
         and (select max_age from ages_covered)
 ),
 

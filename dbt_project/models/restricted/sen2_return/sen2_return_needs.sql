@@ -17,7 +17,11 @@ needs as (
 ),
 
 returned as (
-    select distinct borough, collection_year, source, person_key
+    select distinct
+        borough,
+        collection_year,
+        source,
+        person_key
     from requests
     where has_active_plan
 ),
@@ -32,24 +36,32 @@ at_census as (
     from returned
     inner join collections using (borough, collection_year)
     inner join needs
-        on needs.borough = returned.borough
-        and needs.source = returned.source
-        and needs.person_key = returned.person_key
-    order by returned.borough, returned.collection_year, returned.person_key, needs.need_rank,
-        (needs.recorded_on > collections.census_date), needs.recorded_on desc, needs.need_type
+        on
+            returned.borough = needs.borough
+            and returned.source = needs.source
+            and returned.person_key = needs.person_key
+    order by
+        returned.borough asc, returned.collection_year asc, returned.person_key asc, needs.need_rank asc,
+        (needs.recorded_on > collections.census_date), needs.recorded_on desc, needs.need_type asc
 ),
 
 ranked as (
     select
         *,
         row_number() over (
-            partition by borough, collection_year, person_key order by need_rank
+            partition by borough, collection_year, person_key
+            order by need_rank
         ) as need_position
     from at_census
 ),
 
 final as (
-    select borough, collection_year, person_key, need_type, need_rank
+    select
+        borough,
+        collection_year,
+        person_key,
+        need_type,
+        need_rank
     from ranked
     where need_position <= 2
 )

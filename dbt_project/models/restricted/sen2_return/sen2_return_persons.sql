@@ -12,7 +12,10 @@ persons as (
 ),
 
 returned as (
-    select distinct borough, collection_year, person_key
+    select distinct
+        borough,
+        collection_year,
+        person_key
     from requests
 ),
 

@@ -47,20 +47,24 @@ plan_placements as (
         coalesce(nullif(placements.placement_rank, 0), 1) as rank_slot,
         -- the plan's placements in rank and entry order
         row_number() over (
-            partition by returned_plans.borough, returned_plans.collection_year,
+            partition by
+                returned_plans.borough, returned_plans.collection_year,
                 returned_plans.request_key, returned_plans.plan_key
-            order by placements.placement_rank, placements.entry_on, placements.leaving_on,
+            order by
+                placements.placement_rank, placements.entry_on, placements.leaving_on,
                 placements.urn, placements.ukprn, placements.sen_setting
         ) as list_position,
         count(*) over (
-            partition by returned_plans.borough, returned_plans.collection_year,
+            partition by
+                returned_plans.borough, returned_plans.collection_year,
                 returned_plans.request_key, returned_plans.plan_key
         ) as placements_count
     from returned_plans
     inner join placements
-        on placements.borough = returned_plans.borough
-        and placements.source = returned_plans.source
-        and placements.plan_key = returned_plans.plan_key
+        on
+            returned_plans.borough = placements.borough
+            and returned_plans.source = placements.source
+            and returned_plans.plan_key = placements.plan_key
 ),
 
 at_plan_start as (
@@ -85,7 +89,7 @@ at_census as (
     select
         *,
         (entry_on is null or entry_on <= census_date)
-            and (leaving_on is null or leaving_on > census_date) as is_current
+        and (leaving_on is null or leaving_on > census_date) as is_current
     from plan_placements
     where has_active_plan
 ),
@@ -101,23 +105,47 @@ active_plan_candidates as (
 ),
 
 candidates as (
-    select detail, borough, collection_year, person_key, request_key, plan_key, rank_slot,
-        list_position, urn, ukprn, sen_setting, placement_rank, null::date as entry_on
+    select
+        detail,
+        borough,
+        collection_year,
+        person_key,
+        request_key,
+        plan_key,
+        rank_slot,
+        list_position,
+        urn,
+        ukprn,
+        sen_setting,
+        placement_rank,
+        null::date as entry_on
     from named_plan_candidates
     where is_at_start or (at_start_count = 0 and list_position = 1)
     union all
-    select detail, borough, collection_year, person_key, request_key, plan_key, rank_slot,
-        list_position, urn, ukprn, sen_setting, placement_rank, entry_on
+    select
+        detail,
+        borough,
+        collection_year,
+        person_key,
+        request_key,
+        plan_key,
+        rank_slot,
+        list_position,
+        urn,
+        ukprn,
+        sen_setting,
+        placement_rank,
+        entry_on
     from active_plan_candidates
     where is_current or (current_count = 0 and list_position = placements_count)
 ),
 
 one_per_rank as (
     -- the latest entered placement of each rank (the later in rank and entry order on a tie)
-    select distinct on (detail, borough, collection_year, request_key, plan_key, rank_slot)
-        *
+    select distinct on (detail, borough, collection_year, request_key, plan_key, rank_slot) *
     from candidates
-    order by detail, borough, collection_year, request_key, plan_key, rank_slot,
+    order by
+        detail asc, borough asc, collection_year asc, request_key asc, plan_key asc, rank_slot asc,
         coalesce(entry_on, '-infinity'::date) desc, list_position desc
 ),
 
@@ -137,11 +165,13 @@ without_placements as (
         case when details.detail = 'PlacementDetail' then returned_plans.plan_start_on end as entry_on
     from returned_plans
     inner join (values ('PlanDetail'), ('PlacementDetail')) as details (detail)
-        on (details.detail = 'PlanDetail' and returned_plans.named_plan_start_on is not null)
-        or (details.detail = 'PlacementDetail' and returned_plans.has_active_plan)
+        on
+            (details.detail = 'PlanDetail' and returned_plans.named_plan_start_on is not null)
+            or (details.detail = 'PlacementDetail' and returned_plans.has_active_plan)
     where not exists (
         select 1 from plan_placements
-        where plan_placements.borough = returned_plans.borough
+        where
+            plan_placements.borough = returned_plans.borough
             and plan_placements.collection_year = returned_plans.collection_year
             and plan_placements.request_key = returned_plans.request_key
             and plan_placements.plan_key = returned_plans.plan_key
@@ -149,8 +179,19 @@ without_placements as (
 ),
 
 named as (
-    select detail, borough, collection_year, person_key, request_key, plan_key, rank_slot,
-        urn, ukprn, sen_setting, placement_rank, entry_on
+    select
+        detail,
+        borough,
+        collection_year,
+        person_key,
+        request_key,
+        plan_key,
+        rank_slot,
+        urn,
+        ukprn,
+        sen_setting,
+        placement_rank,
+        entry_on
     from one_per_rank
     union all
     select * from without_placements
@@ -167,8 +208,10 @@ final as (
         rank_slot,
         nullif(urn, '') as urn,
         case when coalesce(urn, '') = '' then nullif(ukprn, '') end as ukprn,
-        case when coalesce(urn, '') = '' and coalesce(ukprn, '') = ''
-            then coalesce(nullif(sen_setting, ''), 'OTH') end as sen_setting,
+        case
+            when coalesce(urn, '') = '' and coalesce(ukprn, '') = ''
+                then coalesce(nullif(sen_setting, ''), 'OTH')
+        end as sen_setting,
         placement_rank,
         entry_on
     from named

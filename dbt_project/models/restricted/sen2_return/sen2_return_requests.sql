@@ -79,9 +79,10 @@ requests_with_plans as (
         plans.plan_key
     from requests
     left join plans
-        on plans.borough = requests.borough
-        and plans.source = requests.source
-        and plans.request_key = requests.request_key
+        on
+            requests.borough = plans.borough
+            and requests.source = plans.source
+            and requests.request_key = plans.request_key
     union all
     select * from plan_requests
 ),
@@ -100,16 +101,19 @@ in_collections as (
         plans_at_census.plan_key is not null as is_active
     from requests_with_plans
     inner join collections
-        on collections.borough = requests_with_plans.borough
-        and collections.source = requests_with_plans.source
+        on
+            requests_with_plans.borough = collections.borough
+            and requests_with_plans.source = collections.source
     left join plans
-        on plans.borough = requests_with_plans.borough
-        and plans.source = requests_with_plans.source
-        and plans.plan_key = requests_with_plans.plan_key
+        on
+            requests_with_plans.borough = plans.borough
+            and requests_with_plans.source = plans.source
+            and requests_with_plans.plan_key = plans.plan_key
     left join plans_at_census
-        on plans_at_census.borough = requests_with_plans.borough
-        and plans_at_census.census_year = collections.collection_year
-        and plans_at_census.plan_key = requests_with_plans.plan_key
+        on
+            requests_with_plans.borough = plans_at_census.borough
+            and collections.collection_year = plans_at_census.census_year
+            and requests_with_plans.plan_key = plans_at_census.plan_key
     where requests_with_plans.received_on <= collections.census_date
 ),
 
@@ -131,15 +135,18 @@ as_at_census as (
 
 selected as (
     select * from as_at_census
-    where received_on between period_start_on and period_end_on
+    where
+        received_on between period_start_on and period_end_on
         or request_outcome_on between period_start_on and period_end_on
         or assessment_outcome_on between period_start_on and period_end_on
         or start_on between period_start_on and period_end_on
         or cease_on between period_start_on and period_end_on
         or is_active
         or outcome_at_census = 'A'
-        or (request_outcome in ('Y', 'H') and outcome_at_census <> 'A'
-            and coalesce(assessment_at_census, 'A') = 'A')
+        or (
+            request_outcome in ('Y', 'H') and outcome_at_census <> 'A'
+            and coalesce(assessment_at_census, 'A') = 'A'
+        )
 ),
 
 of_known_persons as (
@@ -156,15 +163,17 @@ with_blocks as (
     select
         *,
         coalesce(outcome_at_census in ('Y', 'H') and assessment_at_census is not null, false)
-            as has_assessment
+        as has_assessment
     from of_known_persons
 ),
 
 with_plan_blocks as (
     select
         *,
-        coalesce(has_assessment and assessment_at_census in ('Y', 'H') and plan_key is not null
-            and start_on <= census_date, false) as has_named_plan
+        coalesce(
+            has_assessment and assessment_at_census in ('Y', 'H') and plan_key is not null
+            and start_on <= census_date, false
+        ) as has_named_plan
     from with_blocks
 ),
 
@@ -176,13 +185,16 @@ latest_reviews as (
         reviews.review_outcome
     from with_plan_blocks
     inner join reviews
-        on reviews.borough = with_plan_blocks.borough
-        and reviews.source = with_plan_blocks.source
-        and reviews.plan_key = with_plan_blocks.plan_key
-    where with_plan_blocks.is_active
+        on
+            with_plan_blocks.borough = reviews.borough
+            and with_plan_blocks.source = reviews.source
+            and with_plan_blocks.plan_key = reviews.plan_key
+    where
+        with_plan_blocks.is_active
         and reviews.review_on <= with_plan_blocks.census_date
-    order by with_plan_blocks.collection_year, with_plan_blocks.plan_key,
-        reviews.review_on desc, reviews.review_outcome
+    order by
+        with_plan_blocks.collection_year asc, with_plan_blocks.plan_key asc,
+        reviews.review_on desc, reviews.review_outcome asc
 ),
 
 recoded as (
@@ -201,8 +213,10 @@ recoded as (
         coalesce(r.has_request_mediation, false) as has_request_mediation,
         coalesce(r.has_request_tribunal, false) as has_request_tribunal,
         case when r.has_assessment then r.assessment_at_census end as assessment_outcome,
-        case when r.has_assessment and r.assessment_at_census in ('Y', 'N')
-            then r.assessment_outcome_on end as assessment_outcome_on,
+        case
+            when r.has_assessment and r.assessment_at_census in ('Y', 'N')
+                then r.assessment_outcome_on
+        end as assessment_outcome_on,
         coalesce(r.has_assessment_mediation, false) as has_assessment_mediation,
         coalesce(r.has_assessment_tribunal, false) as has_assessment_tribunal,
         coalesce(r.has_week20_exception, false) as has_week20_exception,
@@ -216,8 +230,9 @@ recoded as (
         latest_reviews.review_outcome
     from with_plan_blocks as r
     left join latest_reviews
-        on latest_reviews.collection_year = r.collection_year
-        and latest_reviews.plan_key = r.plan_key
+        on
+            r.collection_year = latest_reviews.collection_year
+            and r.plan_key = latest_reviews.plan_key
 ),
 
 final as (

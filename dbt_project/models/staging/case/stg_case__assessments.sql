@@ -10,12 +10,12 @@ renamed as (
         source.borough,
         source.batch_period::date as extract_on,
         source.source_row,
-        request_id,
-        assessment_outcome,
-        assessment_outcome_date as assessment_outcome_on,
-        coalesce(week20, false) as has_week20_exception,
-        coalesce(assessment_mediation, false) as has_assessment_mediation,
-        coalesce(assessment_tribunal, false) as has_assessment_tribunal
+        source.request_id,
+        source.assessment_outcome,
+        source.assessment_outcome_date as assessment_outcome_on,
+        coalesce(source.week20, false) as has_week20_exception,
+        coalesce(source.assessment_mediation, false) as has_assessment_mediation,
+        coalesce(source.assessment_tribunal, false) as has_assessment_tribunal
     from source
 ),
 

@@ -10,9 +10,9 @@ renamed as (
         source.borough,
         source.batch_period::date as extract_on,
         source.source_row,
-        plan_id,
-        cease_date as cease_on,
-        cease_reason
+        source.plan_id,
+        source.cease_date as cease_on,
+        source.cease_reason
     from source
 ),
 

@@ -10,10 +10,10 @@ renamed as (
         source.borough,
         source.batch_period::date as extract_on,
         source.source_row,
-        person_id,
-        need_type,
+        source.person_id,
+        source.need_type,
         need_rank::int as need_rank,
-        recorded_date as recorded_on
+        source.recorded_date as recorded_on
     from source
 ),
 

@@ -10,16 +10,16 @@ renamed as (
         source.borough,
         source.batch_period::date as extract_on,
         source.source_row,
-        placement_id,
-        plan_id,
-        urn,
-        ukprn,
-        sen_setting,
+        source.placement_id,
+        source.plan_id,
+        source.urn,
+        source.ukprn,
+        source.sen_setting,
         placement_rank::int as placement_rank,
-        entry_date as entry_on,
-        leaving_date as leaving_on,
-        sen_unit as is_sen_unit,
-        resourced_provision as is_resourced_provision
+        source.entry_date as entry_on,
+        source.leaving_date as leaving_on,
+        source.sen_unit as is_sen_unit,
+        source.resourced_provision as is_resourced_provision
     from source
 ),
 

@@ -10,15 +10,15 @@ renamed as (
         source.borough,
         source.batch_period::date as extract_on,
         source.source_row,
-        plan_id,
-        request_id,
-        person_id,
-        start_date as start_on,
-        plan_res,
-        plan_wbp,
-        pb as has_personal_budget,
-        oa as has_other_arrangements,
-        dp as direct_payments
+        source.plan_id,
+        source.request_id,
+        source.person_id,
+        source.start_date as start_on,
+        source.plan_res,
+        source.plan_wbp,
+        source.pb as has_personal_budget,
+        source.oa as has_other_arrangements,
+        source.dp as direct_payments
     from source
 ),
 

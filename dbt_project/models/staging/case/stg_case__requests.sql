@@ -10,15 +10,15 @@ renamed as (
         source.borough,
         source.batch_period::date as extract_on,
         source.source_row,
-        request_id,
-        person_id,
-        received_date as received_on,
-        request_source,
-        coalesce(rya, false) as is_young_person_request,
-        request_outcome,
-        request_outcome_date as request_outcome_on,
-        coalesce(request_mediation, false) as has_request_mediation,
-        coalesce(request_tribunal, false) as has_request_tribunal
+        source.request_id,
+        source.person_id,
+        source.received_date as received_on,
+        source.request_source,
+        coalesce(source.rya, false) as is_young_person_request,
+        source.request_outcome,
+        source.request_outcome_date as request_outcome_on,
+        coalesce(source.request_mediation, false) as has_request_mediation,
+        coalesce(source.request_tribunal, false) as has_request_tribunal
     from source
 ),
 

@@ -10,10 +10,10 @@ renamed as (
         source.borough,
         source.batch_period::date as extract_on,
         source.source_row,
-        review_id,
-        plan_id,
-        review_date as review_on,
-        review_outcome
+        source.review_id,
+        source.plan_id,
+        source.review_date as review_on,
+        source.review_outcome
     from source
 ),
 

@@ -10,12 +10,12 @@ renamed as (
         source.borough,
         source.batch_period::date as extract_on,
         source.source_row,
-        transfer_id,
-        person_id,
-        statement_date as statement_on,
-        review_start_date as review_started_on,
-        transfer_date as transfer_on,
-        transfer_outcome
+        source.transfer_id,
+        source.person_id,
+        source.statement_date as statement_on,
+        source.review_start_date as review_started_on,
+        source.transfer_date as transfer_on,
+        source.transfer_outcome
     from source
 ),
 

@@ -5,7 +5,12 @@ source as (
 ),
 
 final as (
-    select borough, borough_name, la_number, ons_code from source
+    select
+        borough,
+        borough_name,
+        la_number,
+        ons_code
+    from source
 )
 
 select * from final

@@ -26,9 +26,9 @@ renamed as (
         statistical_subjectives.subjective is not null as is_statistical,
         case when statistical_subjectives.subjective is null then source.amount_gbp end as amount_gbp,
         case when statistical_subjectives.subjective is not null then source.amount_gbp end
-            as activity_units
+        as activity_units
     from source
-    left join statistical_subjectives on statistical_subjectives.subjective = source.subjective
+    left join statistical_subjectives on source.subjective = statistical_subjectives.subjective
 ),
 
 final as (

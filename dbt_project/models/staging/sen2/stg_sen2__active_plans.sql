@@ -10,12 +10,12 @@ renamed as (
         source.borough,
         source.batch_period::int as return_year,
         source.source_row,
-        person_seq,
-        request_seq,
-        transfer_la,
-        review_meeting as review_meeting_on,
-        review_outcome,
-        last_review as last_review_on
+        source.person_seq,
+        source.request_seq,
+        source.transfer_la,
+        source.review_meeting as review_meeting_on,
+        source.review_outcome,
+        source.last_review as last_review_on
     from source
 ),
 

@@ -10,16 +10,16 @@ renamed as (
         source.borough,
         source.batch_period::int as return_year,
         source.source_row,
-        person_seq,
-        request_seq,
-        start_date as start_on,
-        plan_res,
-        plan_wbp,
-        pb as has_personal_budget,
-        oa as has_other_arrangements,
-        dp as direct_payments,
-        cease_date as cease_on,
-        cease_reason
+        source.person_seq,
+        source.request_seq,
+        source.start_date as start_on,
+        source.plan_res,
+        source.plan_wbp,
+        source.pb as has_personal_budget,
+        source.oa as has_other_arrangements,
+        source.dp as direct_payments,
+        source.cease_date as cease_on,
+        source.cease_reason
     from source
 ),
 

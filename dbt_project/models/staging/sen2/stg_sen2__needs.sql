@@ -10,10 +10,10 @@ renamed as (
         source.borough,
         source.batch_period::int as return_year,
         source.source_row,
-        person_seq,
-        request_seq,
-        sen_type as need_type,
-        sen_type_rank::int as need_rank
+        source.person_seq,
+        source.request_seq,
+        source.sen_type as need_type,
+        source.sen_type_rank::int as need_rank
     from source
 ),
 

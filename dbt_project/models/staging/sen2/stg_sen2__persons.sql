@@ -10,16 +10,16 @@ renamed as (
         source.borough,
         source.batch_period::int as return_year,
         source.source_row,
-        person_seq,
-        surname,
-        forename,
-        birth_date as birth_on,
-        sex,
-        ethnicity,
+        source.person_seq,
+        source.surname,
+        source.forename,
+        source.birth_date as birth_on,
+        source.sex,
+        source.ethnicity,
         upper(trim(postcode)) as postcode,
         upper(nullif(trim(upn), '')) as upn,
         nullif(trim(uln), '') as uln,
-        upn_unknown
+        source.upn_unknown
     from source
 ),
 

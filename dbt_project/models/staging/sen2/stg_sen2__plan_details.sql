@@ -10,16 +10,16 @@ renamed as (
         source.borough,
         source.batch_period::int as return_year,
         source.source_row,
-        person_seq,
-        request_seq,
-        detail_seq,
-        urn,
-        ukprn,
-        sen_setting,
-        sen_setting_other,
+        source.person_seq,
+        source.request_seq,
+        source.detail_seq,
+        source.urn,
+        source.ukprn,
+        source.sen_setting,
+        source.sen_setting_other,
         placement_rank::int as placement_rank,
-        sen_unit as is_sen_unit,
-        resourced_provision as is_resourced_provision
+        source.sen_unit as is_sen_unit,
+        source.resourced_provision as is_resourced_provision
     from source
 ),
 

@@ -10,15 +10,15 @@ renamed as (
         source.borough,
         source.batch_period::int as return_year,
         source.source_row,
-        person_seq,
-        request_seq,
-        received_date as received_on,
-        request_source,
-        coalesce(rya, false) as is_young_person_request,
-        request_outcome_date as request_outcome_on,
-        request_outcome,
-        coalesce(request_mediation, false) as has_request_mediation,
-        coalesce(request_tribunal, false) as has_request_tribunal
+        source.person_seq,
+        source.request_seq,
+        source.received_date as received_on,
+        source.request_source,
+        coalesce(source.rya, false) as is_young_person_request,
+        source.request_outcome_date as request_outcome_on,
+        source.request_outcome,
+        coalesce(source.request_mediation, false) as has_request_mediation,
+        coalesce(source.request_tribunal, false) as has_request_tribunal
     from source
 ),
 
