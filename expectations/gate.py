@@ -18,9 +18,9 @@ from psycopg import sql
 from expectations.catalogue import Check, asset_query, load_config, mart_checks, row_id_columns, source_checks
 from expectations.gx_project import data_docs_index, open_context, replace_datasource, warehouse_url_in_environment
 from expectations.history import summary_lines as recorded_summary_lines
+from expectations.publish import BUILD_SCHEMAS
 from foundation.database import connect
 from foundation.settings import get_settings
-from expectations.publish import BUILD_SCHEMAS
 
 # the marts are checked where dbt built them, before they are published
 BUILD_SCHEMA = BUILD_SCHEMAS["marts"]

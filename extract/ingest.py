@@ -8,8 +8,8 @@ from typing import Callable, Iterator
 
 from extract.case_extract import open_case_file
 from extract.dfe_csv import DfeStatistics
-from extract.ledger import LedgerExtract
 from extract.layouts import all_layouts, get_layout
+from extract.ledger import LedgerExtract
 from extract.loader import LoadResult, load_file
 from extract.sen2_xml import Sen2Return
 from extract.source import SourceFile

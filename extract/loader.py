@@ -30,8 +30,8 @@ from psycopg import sql
 from extract.entities import RawTable
 from extract.errors import RejectedFile
 from extract.source import SourceFile
-from foundation.settings import get_settings
 from foundation.database import connect
+from foundation.settings import get_settings
 
 log = logging.getLogger(__name__)
 

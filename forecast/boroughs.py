@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from forecast.model import (AGE_BANDS, BAND_OF_AGE, NEED_GROUPS, PLACEMENTS, CohortFit, ModelConfig,
-                            Scenario, count_transitions, fit_cohort, simulate)
+from forecast.model import (
+    AGE_BANDS,
+    BAND_OF_AGE,
+    NEED_GROUPS,
+    PLACEMENTS,
+    CohortFit,
+    ModelConfig,
+    Scenario,
+    count_transitions,
+    fit_cohort,
+    simulate,
+)
 
 ALL = "all"
 

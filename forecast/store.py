@@ -7,7 +7,6 @@ import json
 import uuid
 from datetime import datetime, timezone
 
-
 DEMAND_COLUMNS = ("run_id", "borough", "origin_year", "census_year", "age_band", "need_group",
                   "placement_group", "scenario", "plans_p10", "plans_p50", "plans_p90", "plans_mean")
 BACKTEST_COLUMNS = ("run_id", "model", "horizon_years", "councils", "origins", "forecasts",

@@ -19,8 +19,7 @@ from foundation.identifiers import make_upn, uln_check_digit
 from foundation.reference import statutory
 
 from . import calibration as cal
-from .reference import (FEMALE_NAMES, MALE_NAMES, POSTCODE_DISTRICTS, POSTCODE_LETTERS,
-                        SURNAMES, School, load_schools)
+from .reference import FEMALE_NAMES, MALE_NAMES, POSTCODE_DISTRICTS, POSTCODE_LETTERS, SURNAMES, School, load_schools
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-
 SURNAMES = """Smith Jones Williams Brown Taylor Davies Evans Wilson Thomas Johnson Roberts
 Robinson Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel
 Jackson Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison
