@@ -31,10 +31,10 @@ age_bands as (
 
 one_plan_per_person as (
     -- a person holds one plan; if the data show two at once, count the later one
-    select distinct on (census_year, borough, person_key) active.*
+    select distinct on (active.census_year, active.borough, active.person_key) active.*
     from active
     inner join plans using (plan_key)
-    order by census_year asc, borough asc, person_key asc, plans.start_on desc
+    order by active.census_year asc, active.borough asc, active.person_key asc, plans.start_on desc
 ),
 
 aged as (
@@ -42,7 +42,7 @@ aged as (
         one_plan_per_person.*,
         persons.sex,
         date_part('year', age(
-            make_date(extract(year from census_date)::int - 1, 8, 31), persons.birth_on
+            make_date(extract(year from one_plan_per_person.census_date)::int - 1, 8, 31), persons.birth_on
         ))::int as age
     from one_plan_per_person
     left join persons using (borough, person_key)

@@ -39,19 +39,21 @@ headline as (
         and measure in ('ehcplans', 'requests_received_in_year', 'PC_plans_issued_20_weeks_ex')
 ),
 
+latest_census as (
+    select max(year) as year from headline
+    where measure = 'ehcplans'
+),
+
 latest_size as (
     select
-        new_la_code,
-        la_name,
-        value as ehcplans
+        headline.new_la_code,
+        headline.la_name,
+        headline.value as ehcplans
     from headline
+    inner join latest_census using (year)
     where
-        geographic_level = 'Local authority' and measure = 'ehcplans'
-        and year = (
-            select max(year) from headline
-            where measure = 'ehcplans'
-        )
-        and value is not null
+        headline.geographic_level = 'Local authority' and headline.measure = 'ehcplans'
+        and headline.value is not null
 ),
 
 neighbours as (
@@ -84,30 +86,58 @@ warehouse_values as (
     union all
     select
         borough,
-        'requests_received_in_year',
-        calendar_year,
-        requests_received_in_year::numeric
+        'requests_received_in_year' as measure,
+        calendar_year as year,
+        requests_received_in_year::numeric as value
     from timeliness
     union all
     select
         borough,
-        'PC_plans_issued_20_weeks_ex',
-        calendar_year,
-        "PC_plans_issued_20_weeks_ex"
+        'PC_plans_issued_20_weeks_ex' as measure,
+        calendar_year as year,
+        "PC_plans_issued_20_weeks_ex" as value
     from timeliness
+),
+
+published_measures as (
+    select distinct
+        measure,
+        year
+    from headline
 ),
 
 grid as (
     select distinct
         boroughs.borough,
         boroughs.ons_code,
-        headline.measure,
-        headline.year
+        published_measures.measure,
+        published_measures.year
     from boroughs
-    cross join (select distinct
-        measure,
-        year
-    from headline) as headline
+    cross join published_measures
+),
+
+nearest_medians as (
+    select
+        nearest.borough,
+        headline.measure,
+        headline.year,
+        percentile_cont(0.5) within group (
+            order by headline.value
+        )::numeric as nearest_councils_median
+    from nearest
+    inner join headline using (new_la_code)
+    group by 1, 2, 3
+),
+
+nearest_names as (
+    select
+        borough,
+        string_agg(
+            la_name, ', '
+            order by nearness
+        ) as nearest_councils
+    from nearest
+    group by 1
 ),
 
 compared as (
@@ -119,25 +149,8 @@ compared as (
         own.value as published_value,
         london.value as london_value,
         england.value as england_value,
-        (
-            select
-                percentile_cont(0.5) within group (
-                    order by h.value
-                )
-            from nearest as n
-            inner join headline as h
-                on n.new_la_code = h.new_la_code and h.measure = grid.measure and h.year = grid.year
-            where n.borough = grid.borough
-        )::numeric as nearest_councils_median,
-        (
-            select
-                string_agg(
-                    n.la_name, ', '
-                    order by n.nearness
-                )
-            from nearest as n
-            where n.borough = grid.borough
-        ) as nearest_councils
+        nearest_medians.nearest_councils_median,
+        nearest_names.nearest_councils
     from grid
     left join warehouse_values as w
         on grid.borough = w.borough and grid.measure = w.measure and grid.year = w.year
@@ -153,6 +166,12 @@ compared as (
         on
             england.geographic_level = 'National'
             and grid.measure = england.measure and grid.year = england.year
+    left join nearest_medians
+        on
+            grid.borough = nearest_medians.borough
+            and grid.measure = nearest_medians.measure and grid.year = nearest_medians.year
+    left join nearest_names
+        on grid.borough = nearest_names.borough
 ),
 
 final as (

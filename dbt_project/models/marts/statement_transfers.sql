@@ -74,9 +74,9 @@ final as (
         with_tri_borough.month_end,
         with_tri_borough.transfers_done,
         with_tri_borough.transfers_within_18_weeks,
-        
-            
-            {{ pct('with_tri_borough.transfers_within_18_weeks', 'with_tri_borough.transfers_done') }} as pc_within_18_weeks,
+        {{ pct(
+            'with_tri_borough.transfers_within_18_weeks', 'with_tri_borough.transfers_done'
+        ) }} as pc_within_18_weeks,
         with_tri_borough.transfers_done_since_programme_start,
         with_tri_borough.transfers_done_to_date,
         with_tri_borough.statements_outstanding,

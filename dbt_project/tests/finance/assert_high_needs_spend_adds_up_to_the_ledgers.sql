@@ -24,7 +24,13 @@ mart as (
     group by 1, 2
 )
 
-select *
+select
+    borough,
+    fiscal_year_start,
+    ledger.actual_gbp as ledger_actual_gbp,
+    mart.actual_gbp as mart_actual_gbp,
+    ledger.budget_gbp as ledger_budget_gbp,
+    mart.budget_gbp as mart_budget_gbp
 from ledger
 full join mart using (borough, fiscal_year_start)
 where

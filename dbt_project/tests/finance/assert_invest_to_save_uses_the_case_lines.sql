@@ -18,7 +18,10 @@ mart as (
     where line = 'ALL'
 )
 
-select *
+select
+    fiscal_year_start,
+    lines.planned_gbp as lines_planned_gbp,
+    mart.planned_investment_gbp as mart_planned_investment_gbp
 from lines
 left join mart using (fiscal_year_start)
 where mart.planned_investment_gbp is distinct from lines.planned_gbp

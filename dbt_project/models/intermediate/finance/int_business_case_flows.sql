@@ -22,17 +22,17 @@ bounds as (
 
 years as (
     select
-        fiscal_year_start::int as fiscal_year_start,
-        (fiscal_year_start - bounds.first_year)::int as year_index,
+        series.fiscal_year_start::int as fiscal_year_start,
+        (series.fiscal_year_start - bounds.first_year)::int as year_index,
         case
-            when fiscal_year_start >= bounds.first_savings_year
-                then (fiscal_year_start - bounds.first_savings_year + 1)::int
+            when series.fiscal_year_start >= bounds.first_savings_year
+                then (series.fiscal_year_start - bounds.first_savings_year + 1)::int
         end as savings_year
     from bounds
     cross join generate_series(
         bounds.first_year,
         bounds.first_savings_year + {{ finance['appraisal_years'] }} - 1
-    ) as fiscal_year_start
+    ) as series (fiscal_year_start)
 ),
 
 investment_by_line as (

@@ -44,8 +44,8 @@ years as (
     -- ledger years after the appraisal period
     select
         periods.fiscal_year_start,
-        periods.fiscal_year_start - plan_years.first_fiscal_year_start,
-        periods.fiscal_year_start - plan_years.first_savings_fiscal_year_start + 1
+        periods.fiscal_year_start - plan_years.first_fiscal_year_start as year_index,
+        periods.fiscal_year_start - plan_years.first_savings_fiscal_year_start + 1 as savings_year
     from periods
     cross join plan_years
     where periods.fiscal_year_start > plan_years.last_fiscal_year_start

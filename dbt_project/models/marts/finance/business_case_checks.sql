@@ -18,7 +18,7 @@ savings as (
     select * from {{ ref('business_case_savings') }}
 ),
 
-computed as (
+investment_by_line as (
     select
         'investment' as case_table,
         invest_line as row_item,
@@ -26,49 +26,78 @@ computed as (
         sum(amount_gbp_000) as computed_gbp_000
     from investment
     group by 2
-    union all
+),
+
+investment_by_year as (
     select
-        'investment',
-        'total',
-        fiscal_year,
-        sum(amount_gbp_000)
+        'investment' as case_table,
+        'total' as row_item,
+        fiscal_year as column_item,
+        sum(amount_gbp_000) as computed_gbp_000
     from investment
     group by 3
+),
+
+investment_total as (
+    select sum(amount_gbp_000) as investment_gbp_000 from investment
+),
+
+savings_total as (
+    select sum(annual_saving_gbp_000) as savings_per_year_gbp_000 from savings
+),
+
+case_totals as (
+    -- one row: the investment over all years and the savings a year, from the lines
+    select
+        investment_total.investment_gbp_000,
+        savings_total.savings_per_year_gbp_000
+    from investment_total
+    cross join savings_total
+),
+
+totals as (
+    select
+        'investment' as case_table,
+        'total' as row_item,
+        'total' as column_item,
+        investment_gbp_000 as computed_gbp_000
+    from case_totals
     union all
     select
-        'investment',
-        'total',
-        'total',
-        sum(amount_gbp_000)
-    from investment
+        'savings' as case_table,
+        'total' as row_item,
+        'per_year' as column_item,
+        savings_per_year_gbp_000 as computed_gbp_000
+    from case_totals
     union all
     select
-        'savings',
-        'total',
-        'per_year',
-        sum(annual_saving_gbp_000)
-    from savings
+        'savings' as case_table,
+        'total' as row_item,
+        'years_1_5' as column_item,
+        5 * savings_per_year_gbp_000 as computed_gbp_000
+    from case_totals
     union all
     select
-        'savings',
-        'total',
-        'years_1_5',
-        5 * sum(annual_saving_gbp_000)
-    from savings
+        'savings' as case_table,
+        'total' as row_item,
+        'years_1_10' as column_item,
+        10 * savings_per_year_gbp_000 as computed_gbp_000
+    from case_totals
     union all
     select
-        'savings',
-        'total',
-        'years_1_10',
-        10 * sum(annual_saving_gbp_000)
-    from savings
+        'payback' as case_table,
+        'total' as row_item,
+        'years' as column_item,
+        investment_gbp_000 / savings_per_year_gbp_000 as computed_gbp_000
+    from case_totals
+),
+
+computed as (
+    select * from investment_by_line
     union all
-    select
-        'payback',
-        'total',
-        'years',
-        (select sum(amount_gbp_000) from investment) / sum(annual_saving_gbp_000)
-    from savings
+    select * from investment_by_year
+    union all
+    select * from totals
 ),
 
 compared as (

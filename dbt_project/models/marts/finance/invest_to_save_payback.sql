@@ -26,12 +26,12 @@ by_basis as (
     where savings_year is null or savings_year <= {{ finance['appraisal_years'] }}
     union all
     select
-        'actual',
+        'actual' as basis,
         fiscal_year_start,
         savings_year,
         discount_factor,
-        actual_investment_gbp,
-        actual_savings_gbp,
+        actual_investment_gbp as investment_gbp,
+        actual_savings_gbp as savings_gbp,
         periods_loaded
     from flows
     where periods_loaded is not null

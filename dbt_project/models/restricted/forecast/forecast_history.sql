@@ -32,11 +32,10 @@ grouped as (
         coalesce(need_types.need_group, 'other') as need_group,
         plans_at_census.placement_group
     from plans_at_census
+    cross join ages_covered
     left join need_types
         on need_types.need_type = upper(plans_at_census.primary_need)
-    where
-        plans_at_census.age between (select min_age from ages_covered)
-        and (select max_age from ages_covered)
+    where plans_at_census.age between ages_covered.min_age and ages_covered.max_age
 ),
 
 final as (
