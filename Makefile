@@ -18,8 +18,14 @@ $(STAMP): pyproject.toml constraints.txt
 demo: venv
 	$(BIN)/sendwh demo
 
-test: venv
-	$(BIN)/python -m pytest -q
+# the fast tests first (no dbt build, no Airflow run), then the slow ones: fail fast
+test: venv lint
+	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m slow
+
+.PHONY: test-fast
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # Layers (import-linter, contract in pyproject.toml), Python (ruff) and SQL (sqlfluff, dbt
 # templater: it compiles the project, so it needs the warehouse's connection settings).

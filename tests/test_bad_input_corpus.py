@@ -74,7 +74,7 @@ CORPUS = {
     "oversized_field": ("case", "HF", lambda f: _hf(f, _replace_row(2, "Smith", "S" * 500)),
                         "500 characters long", 2, "Surname"),
     "mixed_line_endings": ("case", "HF", lambda f: _hf(f, "".join(
-                               l.replace("\n", "\r\n") if i < 2 else l for i, l in enumerate(LINES))),
+                               line.replace("\n", "\r\n") if i < 2 else line for i, line in enumerate(LINES))),
                            "mixed line endings", 3, None),
     "blank_mandatory": ("case", "HF", lambda f: _hf(f, _replace_row(3, "05/06/2023", "")),
                         "mandatory field is blank", 3, "Date Request Received"),

@@ -5,7 +5,7 @@ import pytest
 
 from sendwh.airflow_run import DAGS, prepare_airflow, run_dag
 
-pytestmark = pytest.mark.usefixtures("fresh", "airflow_db")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("fresh", "airflow_db")]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import scratch_database
+from tests.conftest import scratch_database, using_database
+
+pytestmark = pytest.mark.slow   # every test here builds the finance marts with dbt
 
 FINANCE = "+path:models/marts/finance path:tests/finance"
 
@@ -292,8 +294,8 @@ def test_a_cost_centre_with_no_mapping_is_reported_not_dropped(ledger):
 
 
 def test_finance_summary_lines_for_the_demo(ledger):
-    from sendwh.finance_report import finance_summary_lines
     from foundation.database import connect
+    from sendwh.finance_report import finance_summary_lines
 
     with connect() as conn:
         text = "\n".join(finance_summary_lines(conn))
@@ -303,20 +305,11 @@ def test_finance_summary_lines_for_the_demo(ledger):
     assert "Ledger cost centres with no mapping: 1" in text
 
 
-def test_sample_ledgers_give_unit_costs_and_savings(tmp_path_factory):
-    """The sample generator's ledgers, loaded and built: independent placements cost about
-    2.5 times maintained special ones, and the programme's savings are measurable."""
-    pytest.importorskip("numpy")
-    from extract.ingest import ingest
-    from sendwh.sample import generate
-
-    sample = tmp_path_factory.mktemp("finsample")
-    generate(sample, seed=1)
-    with scratch_database("finsample"):
-        for borough in ("HF", "KC", "WCC"):
-            for kind in ("case", "sen2", "ledger"):
-                assert all(r.ok for r in ingest(kind, [sample / borough / kind], borough))
-        build_finance()
+def test_sample_ledgers_give_unit_costs_and_savings(sample_warehouse):
+    """The sample generator's ledgers, loaded and built (the session's sample warehouse):
+    independent placements cost about 2.5 times maintained special ones, and the
+    programme's savings are measurable."""
+    with using_database(sample_warehouse.url):
         ratios = query("select distinct borough, independent_to_special_ratio "
                        "from marts.placement_unit_costs where fiscal_year = '2022/23'")
         assert {b for b, _ in ratios} == {"HF", "KC", "WCC", "ALL"}

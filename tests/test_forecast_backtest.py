@@ -54,8 +54,10 @@ def test_published_command_refuses_bad_folder_and_origin(synthetic_dfe, tmp_path
     out = str(tmp_path / "x.csv")
     bad_dir = runner.invoke(app, ["forecast", "published", "--dfe-dir", str(tmp_path / "none"),
                                   "--origin", "202324", "--out", out])
-    bad_code = runner.invoke(app, ["forecast", "published", "--dfe-dir", str(folder), "--origin", "202325", "--out", out])
-    too_late = runner.invoke(app, ["forecast", "published", "--dfe-dir", str(folder), "--origin", "203031", "--out", out])
+    bad_code = runner.invoke(app, ["forecast", "published", "--dfe-dir", str(folder),
+                                   "--origin", "202325", "--out", out])
+    too_late = runner.invoke(app, ["forecast", "published", "--dfe-dir", str(folder),
+                                   "--origin", "203031", "--out", out])
     assert (bad_dir.exit_code, bad_code.exit_code, too_late.exit_code) == (2, 2, 2)
     assert "not a folder" in bad_dir.output and "academic-year code" in bad_code.output
 
@@ -79,7 +81,8 @@ def test_backtest_command_prints_the_metrics_table_on_synthetic_data(synthetic_d
 
 @pytest.mark.skipif(real_dfe() is None, reason="DfE's published files (shared folder) not present")
 def test_backtest_on_published_data_beats_both_baselines_with_calibrated_intervals():
-    result = runner.invoke(app, ["forecast", "backtest", "--dfe-dir", str(real_dfe()), "--no-write"], terminal_width=200)
+    result = runner.invoke(app, ["forecast", "backtest", "--dfe-dir", str(real_dfe()), "--no-write"],
+                           terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "WAPE" in result.output and "80% coverage" in result.output
     from forecast.backtest import beats_baselines, run_backtest

@@ -5,8 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecast.model import (MAX_AGE, NEED_GROUPS, PLACEMENTS, ModelConfig, Scenario, count_transitions,
-                            fit_cohort, simulate)
+from forecast.model import (
+    MAX_AGE,
+    NEED_GROUPS,
+    PLACEMENTS,
+    ModelConfig,
+    Scenario,
+    count_transitions,
+    fit_cohort,
+    simulate,
+)
 
 CONTINUE = 0.9          # yearly chance of keeping a plan (below 25)
 TO_SPECIAL = 0.05       # yearly chance a mainstream pupil who continues moves to special
@@ -103,10 +111,14 @@ def test_scenarios_move_the_forecast_in_the_stated_direction():
     base = simulate(fit, 3)
     more = simulate(fit, 3, Scenario(joiner_multiplier=1.3))
     shifted = simulate(fit, 3, Scenario(independent_to_special=0.5))
-    total = lambda s: np.median(s.sum(axis=(2, 3, 4)), axis=1)
+    def total(s):
+        return np.median(s.sum(axis=(2, 3, 4)), axis=1)
+
     assert (total(more) > total(base) * 1.03).all()
     ind, sp = PLACEMENTS.index("independent_nm"), PLACEMENTS.index("special")
-    by_place = lambda s, p: np.median(s[..., p].sum(axis=(2, 3)), axis=1)
+    def by_place(s, p):
+        return np.median(s[..., p].sum(axis=(2, 3)), axis=1)
+
     assert (by_place(shifted, ind) < by_place(base, ind)).all()
     assert (by_place(shifted, sp) > by_place(base, sp)).all()
     assert abs(total(shifted)[-1] - total(base)[-1]) < 0.03 * total(base)[-1]

@@ -5,29 +5,21 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import scratch_database
+from tests.conftest import SAMPLE_TODAY, copy_of_database
 from tests.forecast_dfe_fixture import write_synthetic_dfe
 
-TODAY = "2026-11-30"
+TODAY = SAMPLE_TODAY
 
 
 @pytest.fixture(scope="module")
-def forecast_run(tmp_path_factory):
-    from extract.ingest import ingest
+def forecast_run(sample_warehouse, tmp_path_factory):
+    """The forecast run twice on a copy of the session's sample warehouse (built: see
+    conftest.py), with a synthetic copy of DfE's files for the backtest."""
     from forecast import run_forecast
-    from sendwh.pipeline import build
-    from sendwh.sample import generate
 
-    sample = tmp_path_factory.mktemp("sample")
     dfe = tmp_path_factory.mktemp("dfe")
     write_synthetic_dfe(dfe)
-    generate(sample, seed=1)
-    with scratch_database("forecast"):
-        for borough in ("HF", "KC", "WCC"):
-            for kind in ("case", "ledger"):
-                results = ingest(kind, [sample / borough / kind], borough)
-                assert all(r.status == "loaded" for r in results), [r.reason for r in results if not r.ok]
-        assert build(today=TODAY, quiet=True) == 0, "dbt build failed"
+    with copy_of_database(sample_warehouse.url, "forecast"):
         first = run_forecast(dfe_dir=dfe, today=TODAY)
         summary = run_forecast(dfe_dir=dfe, today=TODAY)     # a second run replaces the first
         yield summary, first

@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.conftest import scratch_database
+from tests.conftest import copy_of_database, scratch_database
 
 TODAY = "2026-11-30"
 # record-level defects the loader lets through, and the check that must catch each
@@ -57,17 +57,15 @@ def _latest_run(conn):
 
 
 @pytest.fixture(scope="module")
-def gated(tmp_path_factory):
-    """A sample warehouse reached through a password-carrying WAREHOUSE_URL, built and gated."""
-    from sendwh.pipeline import build
-    from sendwh.sample import generate
+def gated(sample_warehouse):
+    """A copy of the sample warehouse reached through a password-carrying WAREHOUSE_URL,
+    built and gated."""
     from foundation.settings import get_settings
+    from sendwh.pipeline import build
 
-    sample = tmp_path_factory.mktemp("clean")
-    generate(sample, seed=1)
     role = f"gate_runner_{uuid.uuid4().hex[:6]}"
     saved = {k: os.environ.get(k) for k in ("WAREHOUSE_URL", "SENDWH_PSEUDONYM_KEY")}
-    with scratch_database("gates") as url:
+    with copy_of_database(sample_warehouse.url, "gates") as url:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute(sql.SQL("create role {} login superuser password {}").format(
                 sql.Identifier(role), sql.Literal(PASSWORD)))
@@ -78,7 +76,6 @@ def gated(tmp_path_factory):
         os.environ["SENDWH_PSEUDONYM_KEY"] = PSEUDONYM_KEY
         get_settings.cache_clear()
         try:
-            _load_all(sample)
             status = build(today=TODAY, quiet=True)
             yield {"status": status, "url": url, "outputs": get_settings().outputs_dir}
         finally:
@@ -94,8 +91,8 @@ def gated(tmp_path_factory):
 
 
 def test_clean_sample_publishes(gated):
-    from sendwh.dbt_runner import expected_marts, expected_relations
     from foundation.database import connect
+    from sendwh.dbt_runner import expected_marts, expected_relations
 
     assert gated["status"] == 0
     with connect() as conn:
@@ -127,8 +124,8 @@ def test_clean_sample_publishes(gated):
 
 def test_a_warning_publishes_and_is_recorded(gated):
     """Judged seven months later, the sample is stale: freshness (warn) fails, marts publish."""
-    from sendwh.pipeline import build
     from foundation.database import connect
+    from sendwh.pipeline import build
 
     assert build(today="2027-06-30", quiet=True) == 0
     with connect() as conn:
@@ -150,10 +147,10 @@ def test_a_warning_publishes_and_is_recorded(gated):
 
 
 def test_defects_block_and_leave_marts_exactly_as_they_were(gated, tmp_path):
+    from foundation.database import connect
     from sen2.generate import generate_with_reports
     from sendwh.pipeline import build
     from sendwh.sample import generate
-    from foundation.database import connect
 
     with connect() as conn:
         before = _checksums(conn)

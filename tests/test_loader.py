@@ -1,9 +1,9 @@
 """Each layout lands in raw with the values the file holds; reloads and supersedes behave."""
 from __future__ import annotations
 
-import pytest
-
 from datetime import date
+
+import pytest
 
 from extract.entities import ALL_TABLES, CASE_TABLES, LEDGER_TABLE
 from extract.ingest import ingest

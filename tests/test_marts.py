@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import scratch_database
+from tests.conftest import SAMPLE_TODAY, using_database
 
-TODAY = "2026-11-30"
+TODAY = SAMPLE_TODAY
 PUBLISHED_PLANS = {  # domain.md: EHC plans in January
     "HF": [1113, 1113, 1224, 1205, 1536, 1700],
     "KC": [617, 673, 725, 746, 759, 786],
@@ -24,26 +23,11 @@ PUBLISHED_20_WEEKS_EX = {  # domain.md: % within 20 weeks excluding exceptions, 
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    """Sample data at scale 1, loaded and built once for the module, in its own database."""
-    from extract.ingest import ingest
-    from sendwh.pipeline import build
-    from sendwh.sample import generate
-    from foundation.settings import get_settings
-
-    sample = tmp_path_factory.mktemp("sample")
-    generate(sample, seed=1)
-    with scratch_database("marts"):
-        for borough in ("HF", "KC", "WCC"):
-            for kind in ("case", "sen2", "ledger"):
-                results = ingest(kind, [sample / borough / kind], borough)
-                assert all(r.status == "loaded" for r in results), [r.reason for r in results if not r.ok]
-        dfe = get_settings().dfe_dir
-        if dfe and (Path(dfe) / "release-2025").is_dir():
-            ingest("dfe", [Path(dfe) / "release-2025" / f"{name}.csv"
-                           for name in ("caseload", "requests", "timeliness_20_week")])
-        assert build(today=TODAY, quiet=True) == 0, "dbt build (models, data tests, unit tests) failed"
-        yield sample
+def warehouse(sample_warehouse):
+    """The session's sample warehouse (scale 1, every source, built: see conftest.py); the
+    repeat build below rewrites it with the same contents, which it asserts."""
+    with using_database(sample_warehouse.url):
+        yield sample_warehouse.files
 
 
 @pytest.fixture

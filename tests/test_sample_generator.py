@@ -21,8 +21,7 @@ from extract.layouts import get_layout
 from foundation.codes import CODE_LISTS, ETHNICITY, UPN_UNKNOWN
 from foundation.identifiers import uln_is_valid, upn_is_valid
 from sendwh.sample import generate
-from sendwh.sample.calibration import (HF_PLANS_EARLY, HF_STATEMENTS, PUBLISHED_20_WEEKS,
-                                       PUBLISHED_PLANS, census_date)
+from sendwh.sample.calibration import HF_PLANS_EARLY, HF_STATEMENTS, PUBLISHED_20_WEEKS, PUBLISHED_PLANS, census_date
 
 AS_OF = date(2026, 11, 30)
 STAMP = "20261130"
@@ -32,10 +31,8 @@ KINDS = {"missing_upn", "invalid_upn", "decision_before_request", "unknown_code"
 
 # -- fixtures ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("sample_seed1")
-    generate(out, seed=1)
-    return out
+def sample(sample_files) -> Path:
+    return sample_files   # seed 1, generated once for the session (conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -332,11 +329,17 @@ def test_upns_all_valid_at_zero_defects(sample):
     upns, ulns, unknown = [], [], []
     for name in (f"hf_ehc_requests_{STAMP}.csv", f"hf_transfers_{STAMP}.csv"):
         for r in read_csv(sample / "HF" / "case" / name):
-            upns.append(r["UPN"]); ulns.append(r["ULN"]); unknown.append(r["UPN Unknown Reason"])
+            upns.append(r["UPN"])
+            ulns.append(r["ULN"])
+            unknown.append(r["UPN Unknown Reason"])
     for r in read_kc(sample)["Children"]:
-        upns.append(r["UPN"]); ulns.append(r["ULN"]); unknown.append(r["UPN Unknown"])
+        upns.append(r["UPN"])
+        ulns.append(r["ULN"])
+        unknown.append(r["UPN Unknown"])
     for r in read_wcc(sample)[1]["PER"]:
-        upns.append(r["upn"]); ulns.append(r["uln"]); unknown.append(r["upn_unknown"])
+        upns.append(r["upn"])
+        ulns.append(r["uln"])
+        unknown.append(r["upn_unknown"])
     for b in ("HF", "KC", "WCC"):
         tree = etree.parse(str(sample / b / "sen2" / f"{b}_SEN2_2025.xml"))
         upns += [e.text for e in tree.iter("UPN")]

@@ -2,10 +2,9 @@
 own as a SEN2 source it gives the same marts as the case data it came from."""
 from __future__ import annotations
 
-
 import pytest
 
-from tests.conftest import scratch_database
+from tests.conftest import scratch_database, using_database
 
 TODAY = "2026-11-30"
 PLAN_MEASURES = ("requests_received_in_year, plans_issued_den, plans_issued_den_ex, "
@@ -23,21 +22,18 @@ def _rows(sql: str):
 
 
 @pytest.fixture(scope="module")
-def round_trip(tmp_path_factory):
-    """KC's case extract -> warehouse -> 2026 return -> a second warehouse from the return alone."""
+def round_trip(sample_warehouse, tmp_path_factory):
+    """KC in the sample warehouse (conftest.py) -> 2026 return -> a second warehouse from the
+    return alone."""
     from extract.ingest import ingest
     from sen2.generate import generate
     from sendwh.pipeline import build
-    from sendwh.sample import generate as sample
 
     root = tmp_path_factory.mktemp("sen2gen")
-    sample(root / "sample", seed=3)
-    with scratch_database("fromcase"):
-        assert all(r.ok for r in ingest("case", [root / "sample" / "KC" / "case"], "KC"))
-        assert build(today=TODAY, quiet=True) == 0
+    with using_database(sample_warehouse.url):
         made = generate("KC", 2026, root / "out")
-        from sendwh.airflow_run import run_dag
         from foundation.settings import get_settings
+        from sendwh.airflow_run import run_dag
 
         dag_run = run_dag("sen2_return", "sen2_return.py", {"borough": "KC", "year": 2026})
         stored = get_settings().outputs_dir / "sen2" / "2026"

@@ -13,6 +13,8 @@ from lxml import etree
 
 from tests.conftest import scratch_database
 
+pytestmark = pytest.mark.slow   # builds warehouses with dbt
+
 SENDWH = str(Path(sys.executable).with_name("sendwh"))
 
 
@@ -58,12 +60,8 @@ def measures_from_xml(path: Path, year: int) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def sen2_only(tmp_path_factory):
-    from sendwh.sample import generate
-
-    sample = tmp_path_factory.mktemp("sample")
-    generate(sample, seed=7)
-    path = sample / "HF" / "sen2" / "HF_SEN2_2024.xml"
+def sen2_only(sample_files):
+    path = sample_files / "HF" / "sen2" / "HF_SEN2_2024.xml"   # the session's sample (conftest.py)
     with scratch_database("sen2only") as url:
         env = {**os.environ, "WAREHOUSE_URL": url}
         ingest = subprocess.run([SENDWH, "ingest", "sen2", str(path), "--borough", "HF"], env=env,

@@ -14,10 +14,10 @@ import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
-from sen2.rules import RULES
-from sen2.validator import Unreadable, validate_file
 from foundation.identifiers import make_upn, uln_check_digit
 from foundation.reference import census_dates
+from sen2.rules import RULES
+from sen2.validator import Unreadable, validate_file
 from tests.source_files import UPN_1, UPN_2, sen2_xml
 
 E = etree.SubElement
@@ -479,13 +479,10 @@ def test_cli_html_and_csv_reports(tmp_path):
 
 # --- the sample returns -------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def sample_returns(tmp_path_factory) -> list:
-    """(path, result) for every sample return, 2023-2026 for HF, KC and WCC (generated once)."""
-    from sendwh.sample import generate
-
-    out = tmp_path_factory.mktemp("sen2_sample")
-    generate(out, seed=1)
-    paths = sorted(out.glob("*/sen2/*_SEN2_*.xml"))
+def sample_returns(sample_files) -> list:
+    """(path, result) for every sample return, 2023-2026 for HF, KC and WCC (the session's
+    sample, generated once: conftest.py)."""
+    paths = sorted(sample_files.glob("*/sen2/*_SEN2_*.xml"))
     assert len(paths) == 12
     return [(path, validate_file(path)) for path in paths]
 
