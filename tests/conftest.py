@@ -53,8 +53,12 @@ def test_settings(tmp_path_factory):
     os.environ.pop("SENDWH_TODAY", None)
     use_local_airflow()  # before anything imports airflow
     get_settings.cache_clear()
-    with scratch_database("test"):
+    with scratch_database("test") as url:
+        SESSION["url"] = url
         yield get_settings()
+
+
+SESSION: dict[str, str] = {}   # the session database's URL, set by test_settings
 
 
 @contextmanager
@@ -78,7 +82,7 @@ def copy_of_database(url: str, label: str) -> Iterator[str]:
     """A copy of the database at `url` (CREATE DATABASE ... TEMPLATE: a file copy, seconds),
     WAREHOUSE_URL pointing at it while inside; dropped afterwards. For modules that write
     to the sample warehouse, so that their writes reach no other module."""
-    server_url = os.environ.get("WAREHOUSE_URL") or warehouse_url()
+    server_url = SESSION.get("url") or os.environ.get("WAREHOUSE_URL") or warehouse_url()
     template = urlparse(url).path.lstrip("/")
     copy = f"sendwh_{label}_{uuid.uuid4().hex[:8]}"
     assert urlparse(server_url).path.lstrip("/") != template
@@ -119,8 +123,11 @@ def sample_warehouse(test_settings, sample_files) -> Iterator[SampleWarehouse]:
 
     Modules that only read it point at it (`using_database(sample_warehouse.url)`); modules
     that write to it work on a copy (`copy_of_database(sample_warehouse.url, label)`)."""
-    session_url = os.environ["WAREHOUSE_URL"]
-    with scratch_database("sample") as url:
+    # whatever database a module fixture points at now (a scratch one that it drops when
+    # its module ends), the sample is made on the server through the session's database
+    # and, while in use, leaves WAREHOUSE_URL as it found it
+    before = os.environ["WAREHOUSE_URL"]
+    with using_database(SESSION["url"]), scratch_database("sample") as url:
         for borough in BOROUGHS:
             for kind in ("case", "sen2", "ledger"):
                 results = ingest(kind, [sample_files / borough / kind], borough)
@@ -130,7 +137,7 @@ def sample_warehouse(test_settings, sample_files) -> Iterator[SampleWarehouse]:
             ingest("dfe", [Path(dfe) / "release-2025" / f"{name}.csv" for name in DFE_FILES])
         assert build(today=SAMPLE_TODAY, quiet=True) == 0, \
             "dbt build (models, data tests, unit tests) failed"
-        with using_database(session_url):   # the session's own database between uses
+        with using_database(before):
             yield SampleWarehouse(url, sample_files)
 
 
