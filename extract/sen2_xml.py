@@ -36,14 +36,21 @@ ALIASES = {
     "placementrank": "placement_rank", "senunitindicator": "sen_unit",
     "resourcedprovisionindicator": "resourced_provision", "entrydate": "entry_date",
     "leavingdate": "leaving_date", "res": "res", "wbp": "wbp", "wpb": "wbp",
+    "attendancepattern": "attendance_pattern",
     "transferla": "transfer_la", "reviewmeeting": "review_meeting",
-    "reviewoutcome": "review_outcome", "lastreview": "last_review",
+    "reviewoutcome": "review_outcome", "lastreview": "last_review", "reviewdraft": "review_draft",
+    "phasetransferduedate": "phase_transfer_due_date",
+    "phasetransferfinaldate": "phase_transfer_final_date",
     "sentype": "sen_type", "sentyperank": "sen_type_rank",
     "collection": "collection", "year": "year", "referencedate": "reference_date",
     "sourcelevel": "source_level", "lea": "lea", "softwarecode": "software_code",
     "release": "release", "serialno": "serial_no", "datetime": "generated_at",
     "dmo": "dmo", "dco": "dco", "dsco": "dsco",
 }
+# spellings other public sources use for an item, accepted (the validator notes them):
+# variant -> the spelling of the evidence's XSDs (../shared/data/sen2-external, README)
+KNOWN_VARIANTS = {"SENsetting": "SENSetting", "SENUnitIndicator": "SENunitIndicator",
+                  "PlanWPB": "PlanWBP", "WPB": "WBP"}
 _LOOKUPS = {t: {c: code_lookup(c, None) for c in table.codes} for t, table in SEN2_TABLES.items()}
 
 
