@@ -1,7 +1,10 @@
 """SEN2 person-level XML returns (sen2-spec.md), read as a stream: one Person at a time.
 
-Element names are matched case-insensitively and the spelling variants the spec lists
-(SENsetting, SENunitIndicator, PlanWPB, GenderCurrent) are accepted. Element order inside a
+Element names are matched case-insensitively and the known spelling variants (SENsetting,
+SENUnitIndicator, PlanWPB, WPB) are accepted. Every collection year's shape loads (the
+profiles, seeds/sen2_profiles.csv): 2023's GenderCurrent (0/1/2/9) is read as Sex, its
+AttendancePattern and its Res/WBP under ActivePlans go to their own columns, as do the review
+draft and phase-transfer dates of 2025 on. Element order inside a
 block is not enforced (a decision in the spec). Each element becomes a row of a raw.sen2_*
 table keyed by the person's and request's position in the file.
 """
@@ -17,6 +20,7 @@ from extract.errors import RejectedFile
 from extract.fields import code_lookup
 from extract.source import SourceFile
 from foundation.codes import normalise_ethnicity
+from foundation.reference import gender_current_sex
 
 # lower-case element name -> raw column name
 ALIASES = {
@@ -150,6 +154,8 @@ class Sen2Return(SourceFile):
             if column is None:
                 continue
             text = (child.text or "").strip() or None
+            if text is not None and _key(child) == "gendercurrent":   # 2023: 0/1/2/9 -> Sex
+                text = gender_current_sex().get(text, text)
             if text is not None and column in lookups:
                 mapped = lookups[column].get(text) or lookups[column].get(text.upper())
                 if mapped is None and column == "ethnicity":

@@ -20,6 +20,7 @@ from lxml import etree
 from foundation.identifiers import make_upn
 from foundation.reference import gender_current_sex, statutory
 from sen2.shape import shape
+from sen2.xsd import code_list_for_year
 
 from . import calibration as cal
 from .defects import Injector, corrupt_upn
@@ -46,6 +47,12 @@ def _active(pl: Plan | None, c: date) -> bool:
 
 
 LIMITS = statutory()
+YEAR = [0]   # the year being written (write_sen2 sets it)
+
+
+def settings_in(year: int) -> list[str]:
+    return code_list_for_year("sen_setting", year)
+
 # Sex -> 2023's GenderCurrent code (the first code read as that sex: U -> 0, not known)
 GENDER_CURRENT = {sex: code for code, sex in sorted(gender_current_sex().items(), reverse=True)}
 # age on 31 August at the start of the phase a child moves into: secondary, post-16
@@ -77,8 +84,8 @@ def _placement(parent, tag: str, x, with_entry: bool) -> None:
         _text(el, "URN", x.urn)
     elif x.ukprn:
         _text(el, "UKPRN", x.ukprn)
-    else:
-        _text(el, "SENSetting", x.setting)
+    else:   # a setting the year's list does not have yet (NEET, NIEC, NIEO before 2024): OTH
+        _text(el, "SENSetting", x.setting if x.setting in settings_in(YEAR[0]) else "OTH")
     _text(el, "PlacementRank", str(x.rank))
     if with_entry:
         _text(el, "EntryDate", _iso(x.entry))
@@ -281,6 +288,7 @@ def _person_defect(el, inj: Injector, position: int) -> int:
 
 def write_sen2(data: BoroughData, year: int, path: Path, inj: Injector, serial: int) -> int:
     c = cal.census_date(year)
+    YEAR[0] = year
     la = data.spec.la_number
     if inj.rate > 0 and inj.rng.random() < inj.rate:
         la = inj.other_la
