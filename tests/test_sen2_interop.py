@@ -244,3 +244,14 @@ def test_the_variants_base_is_valid(corpus, tmp_path, year):
     path = tmp_path / f"HF_SEN2_{year}.xml"
     path.write_bytes(our_return(year))
     assert validate_file(path).rules_with("error") - {"SEN2-R053"} == set()
+
+
+def test_diff_across_year_shapes_reports_no_spurious_change(tmp_path):
+    """The same persons in the 2023 shape (GenderCurrent, no RequestSource) and the 2026 shape."""
+    from sen2.diff import diff_returns
+
+    old, new = tmp_path / "HF_SEN2_2023.xml", tmp_path / "HF_SEN2_2026.xml"
+    old.write_bytes(our_return(2023))
+    new.write_bytes(our_return(2026))
+    result = diff_returns(old, new)
+    assert (result.added, result.removed, result.changed, result.plans_vanished) == ([], [], [], [])
