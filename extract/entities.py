@@ -74,8 +74,8 @@ SEN2_TABLES = {
     "assessments": _t("sen2_assessments", codes="assessment_outcome"),
     "named_plans": _t("sen2_named_plans", codes="plan_res plan_wbp dp cease_reason"),
     "plan_details": _t("sen2_plan_details", codes="sen_setting placement_rank"),
-    "active_plans": _t("sen2_active_plans", codes="review_outcome"),
-    "placements": _t("sen2_placements", codes="sen_setting placement_rank res wbp"),
+    "active_plans": _t("sen2_active_plans", codes="review_outcome res wbp"),
+    "placements": _t("sen2_placements", codes="sen_setting placement_rank res wbp attendance_pattern"),
     "needs": _t("sen2_needs", codes="sen_type sen_type_rank"),
 }
 

@@ -1,7 +1,10 @@
 """SEN2 person-level XML returns (sen2-spec.md), read as a stream: one Person at a time.
 
-Element names are matched case-insensitively and the spelling variants the spec lists
-(SENsetting, SENunitIndicator, PlanWPB, GenderCurrent) are accepted. Element order inside a
+Element names are matched case-insensitively and the known spelling variants (SENsetting,
+SENUnitIndicator, PlanWPB, WPB) are accepted. Every collection year's shape loads (the
+profiles, seeds/sen2_profiles.csv): 2023's GenderCurrent (0/1/2/9) is read as Sex, its
+AttendancePattern and its Res/WBP under ActivePlans go to their own columns, as do the review
+draft and phase-transfer dates of 2025 on. Element order inside a
 block is not enforced (a decision in the spec). Each element becomes a row of a raw.sen2_*
 table keyed by the person's and request's position in the file.
 """
@@ -17,6 +20,7 @@ from extract.errors import RejectedFile
 from extract.fields import code_lookup
 from extract.source import SourceFile
 from foundation.codes import normalise_ethnicity
+from foundation.reference import gender_current_sex
 
 # lower-case element name -> raw column name
 ALIASES = {
@@ -36,14 +40,21 @@ ALIASES = {
     "placementrank": "placement_rank", "senunitindicator": "sen_unit",
     "resourcedprovisionindicator": "resourced_provision", "entrydate": "entry_date",
     "leavingdate": "leaving_date", "res": "res", "wbp": "wbp", "wpb": "wbp",
+    "attendancepattern": "attendance_pattern",
     "transferla": "transfer_la", "reviewmeeting": "review_meeting",
-    "reviewoutcome": "review_outcome", "lastreview": "last_review",
+    "reviewoutcome": "review_outcome", "lastreview": "last_review", "reviewdraft": "review_draft",
+    "phasetransferduedate": "phase_transfer_due_date",
+    "phasetransferfinaldate": "phase_transfer_final_date",
     "sentype": "sen_type", "sentyperank": "sen_type_rank",
     "collection": "collection", "year": "year", "referencedate": "reference_date",
     "sourcelevel": "source_level", "lea": "lea", "softwarecode": "software_code",
     "release": "release", "serialno": "serial_no", "datetime": "generated_at",
     "dmo": "dmo", "dco": "dco", "dsco": "dsco",
 }
+# spellings other public sources use for an item, accepted (the validator notes them):
+# variant -> the spelling of the evidence's XSDs (../shared/data/sen2-external, README)
+KNOWN_VARIANTS = {"SENsetting": "SENSetting", "SENUnitIndicator": "SENunitIndicator",
+                  "PlanWPB": "PlanWBP", "WPB": "WBP"}
 _LOOKUPS = {t: {c: code_lookup(c, None) for c in table.codes} for t, table in SEN2_TABLES.items()}
 
 
@@ -143,6 +154,8 @@ class Sen2Return(SourceFile):
             if column is None:
                 continue
             text = (child.text or "").strip() or None
+            if text is not None and _key(child) == "gendercurrent":   # 2023: 0/1/2/9 -> Sex
+                text = gender_current_sex().get(text, text)
             if text is not None and column in lookups:
                 mapped = lookups[column].get(text) or lookups[column].get(text.upper())
                 if mapped is None and column == "ethnicity":

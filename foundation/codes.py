@@ -6,7 +6,7 @@ request and assessment outcomes, cease reasons, settings). Nothing is listed her
 """
 from __future__ import annotations
 
-from foundation.reference import codes
+from foundation.reference import codes, ethnicity_main_codes
 
 
 def _codes(code_list: str) -> frozenset[str]:
@@ -27,6 +27,7 @@ SEN_SETTING = _codes("sen_setting")
 SEN_TYPE = _codes("sen_type")
 REVIEW_OUTCOME = _codes("review_outcome")
 RANK = _codes("rank")
+ATTENDANCE_PATTERN = _codes("attendance_pattern")
 LEDGER_VALUE_TYPE = _codes("value_type")
 # Statement-to-plan transfer outcomes (case systems only; SEN2 has no statements).
 TRANSFER_OUTCOME = _codes("transfer_outcome")
@@ -50,6 +51,7 @@ CODE_LISTS: dict[str, frozenset[str]] = {
     "sen_type": SEN_TYPE,
     "review_outcome": REVIEW_OUTCOME,
     "placement_rank": RANK,
+    "attendance_pattern": ATTENDANCE_PATTERN,
     "need_rank": RANK,
     "sen_type_rank": RANK,
     "value_type": LEDGER_VALUE_TYPE,
@@ -58,9 +60,12 @@ CODE_LISTS: dict[str, frozenset[str]] = {
 
 
 def normalise_ethnicity(code: str) -> str:
-    """Extended ethnicity codes (e.g. WBRB) map to their main code by prefix."""
+    """The school census's extended ethnicity codes (seeds/ethnicity_extended: WSCO, AKPA,
+    BBRI...) map to their main code; a longer code (e.g. WBRIX) by its prefix."""
     if code in ETHNICITY:
         return code
+    if code in ethnicity_main_codes():
+        return ethnicity_main_codes()[code]
     for main in ETHNICITY:
         if code.startswith(main[:3]) and len(code) > 4:
             return main

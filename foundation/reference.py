@@ -6,8 +6,9 @@ and its `vars` (the statutory limits). Nothing here is written twice anywhere el
   --scale`), each naming the borough whose export layout it reuses (`like`).
 - `census_dates()`: each SEN2 return year's census (reference) date (`seeds/census_dates.csv`).
 - `statutory()`: the statutory limits (`vars` in `dbt_project.yml`).
-- `sen2_items()`: the SEN2 items whose years are limited, and the first person-level return
-  (`seeds/sen2_items.csv`); an item not listed is in every return.
+- `sen2_profiles()`, `sen2_profile(year)`: each SEN2 collection year's items, their place,
+  order, status, code list and guide item (`seeds/sen2_profiles.csv`); `sen2_items()` and
+  `sen2_item(name)` derive each item's years from them, `sen2_first_year()` the first return.
 - `codes(list)`: a code list, each code with its description and the first collection year it
   is in the list (`seeds/code_lists.csv`, and the seeds of the lists SQL describes: need types,
   ethnicities, request and assessment outcomes, cease reasons, settings).
@@ -113,13 +114,66 @@ def census_date(year: int | None) -> date | None:
     return census_dates().get(year) if year else None
 
 
-# --- SEN2 items by collection year ---------------------------------------------------------
+# --- SEN2 collection-year profiles ---------------------------------------------------------
+SEN2_STATUSES = ("required", "conditional", "voluntary", "optional")
+
+
+@dataclass(frozen=True)
+class ProfileItem:
+    """One item (element) of one collection year's return (`seeds/sen2_profiles.csv`)."""
+
+    year: int
+    block: str            # the parent element
+    item: str             # the element's spelling in that year's evidence
+    order: int            # its place in the parent (the evidence's sequence)
+    kind: str             # block, date, datetime, code, yesno, text, ethnicity, upn, ...
+    code_list: str | None
+    status: str           # required, conditional (a rule says when), voluntary, optional
+    max_occurs: int | None   # None: unbounded
+    guide_item: str | None   # DfE's "SEN2 guide for local authorities" item, where known
+    note: str
+
+
+@lru_cache
+def sen2_profiles() -> dict[int, tuple[ProfileItem, ...]]:
+    """{collection year: its items in (block, order) order}: the one home of which items each
+    year's return has, where, in what order, and whether they are required."""
+    out: dict[int, list[ProfileItem]] = {}
+    for row in read_seed("sen2_profiles"):
+        year = int(row["collection_year"])
+        out.setdefault(year, []).append(ProfileItem(
+            year, row["block"], row["item"], int(row["item_order"]), row["kind"],
+            row["code_list"] or None, row["status"],
+            None if row["max_occurs"] == "unbounded" else int(row["max_occurs"]),
+            row["guide_item"] or None, row["note"]))
+    return {year: tuple(sorted(items, key=lambda i: (i.block, i.order)))
+            for year, items in sorted(out.items())}
+
+
+def sen2_profile_years() -> tuple[int, ...]:
+    return tuple(sen2_profiles())
+
+
+def sen2_profile(year: int) -> tuple[ProfileItem, ...]:
+    """A collection year's items; a year after the newest profile uses the newest (a year
+    before the first has no profile: KeyError)."""
+    profiles = sen2_profiles()
+    if year not in profiles and year > max(profiles):
+        year = max(profiles)
+    return profiles[year]
+
+
 @dataclass(frozen=True)
 class Sen2Item:
+    """An item's years, derived from the profiles: the first and last year it is in, and the
+    years it is required in."""
+
     item: str
     block: str
     first_year: int
     last_year: int | None
+    years: tuple[int, ...] = ()
+    required_from: int | None = None
 
     def in_year(self, year: int) -> bool:
         return self.first_year <= year and (self.last_year is None or year <= self.last_year)
@@ -127,19 +181,34 @@ class Sen2Item:
 
 @lru_cache
 def sen2_items() -> dict[str, Sen2Item]:
-    return {row["item"]: Sen2Item(row["item"], row["block"], int(row["first_year"]),
-                                  int(row["last_year"]) if row["last_year"] else None)
-            for row in read_seed("sen2_items")}
+    """Every item of any year's profile, with its years (the newest profile's items run on)."""
+    profiles = sen2_profiles()
+    newest = max(profiles)
+    years: dict[str, list[int]] = {}
+    required: dict[str, list[int]] = {}
+    blocks: dict[str, str] = {}
+    for year, items in profiles.items():
+        for item in items:
+            years.setdefault(item.item, []).append(year)
+            blocks.setdefault(item.item, item.block)
+            if item.status in ("required", "conditional"):
+                required.setdefault(item.item, []).append(year)
+    out = {"Message": Sen2Item("Message", "", min(profiles), None, tuple(profiles), min(profiles))}
+    for name, found in years.items():
+        last = None if max(found) == newest else max(found)
+        out[name] = Sen2Item(name, blocks[name], min(found), last, tuple(found),
+                             min(required[name]) if name in required else None)
+    return out
 
 
 def sen2_first_year() -> int:
-    """The first person-level SEN2 return (the year of its root element, Message)."""
-    return sen2_items()["Message"].first_year
+    """The first person-level SEN2 return (the oldest profile)."""
+    return min(sen2_profiles())
 
 
 def sen2_item(item: str) -> Sen2Item:
-    """An item's years; an item the seed does not list is in every person-level return."""
-    return sen2_items().get(item) or Sen2Item(item, "", sen2_first_year(), None)
+    """An item's years (KeyError for a name no profile has)."""
+    return sen2_items()[item]
 
 
 # --- code lists --------------------------------------------------------------------------
@@ -154,6 +223,8 @@ class Code:
 _OWN_SEEDS = {
     "sen_type": ("need_types", "need_type", "need_description"),
     "ethnicity": ("ethnicities", "ethnicity", "ethnicity_description"),
+    "ethnicity_extended": ("ethnicity_extended", "ethnicity_extended", "extended_description"),
+    "gender_current": ("gender_current", "gender_current", "gender_description"),
     "request_outcome": ("request_outcomes", "request_outcome", "request_outcome_description"),
     "assessment_outcome": ("assessment_outcomes", "assessment_outcome",
                            "assessment_outcome_description"),
@@ -183,6 +254,20 @@ def codes(code_list: str) -> dict[str, Code]:
 
 def code_list_names() -> tuple[str, ...]:
     return tuple(_code_lists())
+
+
+@lru_cache
+def ethnicity_main_codes() -> dict[str, str]:
+    """Every school census ethnicity code, main and extended, -> its main code."""
+    out = {code: code for code in codes("ethnicity")}
+    out.update({row["ethnicity_extended"]: row["ethnicity"] for row in read_seed("ethnicity_extended")})
+    return out
+
+
+@lru_cache
+def gender_current_sex() -> dict[str, str]:
+    """2023's GenderCurrent codes -> the Sex code they are read as."""
+    return {row["gender_current"]: row["sex"] for row in read_seed("gender_current")}
 
 
 # --- groups and bands --------------------------------------------------------------------

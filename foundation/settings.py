@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,14 @@ class Settings(BaseSettings):
     sen2_dmo: str = Field(default="Y", alias="SENDWH_SEN2_DMO")
     sen2_dco: str = Field(default="Y", alias="SENDWH_SEN2_DCO")
     sen2_dsco: str = Field(default="Y", alias="SENDWH_SEN2_DSCO")
+    # Sex 'U' in a 2024+ SEN2 return: the evidence conflicts (the 2024-2026 third-party XSDs
+    # list M and F only; an older 2024 XSD and our spec have U). query: accept it with query
+    # SEN2-R036 (default); accept: no finding; reject: an error (SEN2-R021).
+    sen2_sex_u: Literal["query", "accept", "reject"] = Field(default="query", alias="SENDWH_SEN2_SEX_U")
+    # Third-party SEN2 XSDs and mock returns (the interoperability corpus, read in place by
+    # tests/test_sen2_interop.py). The default is the shared copy beside the checkout.
+    sen2_external_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "data" / "sen2-external",
+                                    alias="SENDWH_SEN2_EXTERNAL_DIR")
     # "Today" for the open-cases worklist ('' = the database's current date).
     today: str = Field(default="", alias="SENDWH_TODAY")
 

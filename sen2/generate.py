@@ -10,12 +10,22 @@ checks (after a blocked run, from the last published data).
 
 This module only streams those rows into XML (lxml's incremental writer, one person at a
 time; every model is read through a server-side cursor in person order, so memory stays
-flat) and validates the file it wrote.
+flat) and validates the file it wrote. Each Person (and the Header) is built with every item
+the rows have, then put into the collection year's shape by its profile (sen2.shape): that
+year's items only, in the evidence's order and spelling (GenderCurrent in 2023, RequestSource
+and DSCO from 2025, SENunitIndicator).
+
+TODO(reviews): ReviewDraft, PhaseTransferDueDate and PhaseTransferFinalDate (voluntary 2025,
+mandatory 2026) are written when the request rows carry `review_draft_on`,
+`phase_transfer_due_on`, `phase_transfer_final_on`. Today only loaded SEN2 returns carry them
+(stg_sen2__active_plans); the case extracts' reviews and phase transfers (the `reviews`
+branch) are to feed sen2_return_requests with them.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -26,9 +36,10 @@ from lxml import etree
 from psycopg.rows import dict_row
 
 from foundation.database import connect
-from foundation.reference import sen2_item
+from foundation.reference import gender_current_sex
 from foundation.settings import get_settings
 from sen2.report import render
+from sen2.shape import shape
 from sen2.validator import FileResult, validate_file
 
 log = logging.getLogger(__name__)
@@ -107,7 +118,41 @@ def _leaf(xf, name: str, value: Any) -> None:
     element = etree.Element(name)
     element.text = str(value)
     xf.write(element)
-    xf.write("\n")  # one item a line, so validation findings can name the line
+
+
+class _Tree:
+    """The writer's interface (element(), write()) building an element tree, so a Person can
+    be put into its year's shape before it is streamed out."""
+
+    def __init__(self, tag: str) -> None:
+        self.root = etree.Element(tag)
+        self._stack = [self.root]
+
+    @contextmanager
+    def element(self, tag: str):
+        child = etree.SubElement(self._stack[-1], tag)
+        self._stack.append(child)
+        try:
+            yield child
+        finally:
+            self._stack.pop()
+
+    def write(self, element) -> None:
+        if not isinstance(element, str):
+            self._stack[-1].append(element)
+
+
+def _lines(element: etree._Element) -> etree._Element:
+    """One item a line, so validation findings can name the line."""
+    for el in element.iter():
+        el.tail = "\n"
+        if len(el):
+            el.text = "\n"
+    return element
+
+
+# Sex -> 2023's GenderCurrent code (the first code read as that sex: U -> 0, not known)
+GENDER_CURRENT = {sex: code for code, sex in sorted(gender_current_sex().items(), reverse=True)}
 
 
 def _context(conn, borough: str, year: int) -> dict[str, Any]:
@@ -181,7 +226,9 @@ def generate(borough: str, year: int, out_dir: Path) -> GeneratedReturn:
                     for person, rows, placements, needs in _people(conn, ctx):
                         persons += 1
                         requests += len(rows)
-                        _write_person(xf, person, rows, placements, needs)
+                        tree = _Tree("Persons")
+                        _write_person(tree, person, rows, placements, needs)
+                        xf.write(_lines(shape(tree.root[0], year)))
     result = validate_file(path, year=year, lea=ctx["lea"])
     return GeneratedReturn(path, borough, year, persons, requests, result.errors, result.queries,
                            result.findings)
@@ -200,6 +247,12 @@ def generate_with_reports(borough: str, year: int, out_dir: Path) -> tuple[Gener
 
 
 def _header(xf, ctx: dict[str, Any]) -> None:
+    tree = _Tree("Message")
+    _header_items(tree, ctx)
+    xf.write(_lines(shape(tree.root[0], ctx["year"])))
+
+
+def _header_items(xf, ctx: dict[str, Any]) -> None:
     with xf.element("Header"):
         with xf.element("CollectionDetails"):
             _leaf(xf, "Collection", "SEN2")
@@ -210,13 +263,12 @@ def _header(xf, ctx: dict[str, Any]) -> None:
             _leaf(xf, "LEA", ctx["lea"])
             _leaf(xf, "SoftwareCode", SOFTWARE_CODE)
             _leaf(xf, "Release", RELEASE)
-            _leaf(xf, "SerialNo", 1)
+            _leaf(xf, "SerialNo", "001")
             _leaf(xf, "DateTime", datetime.now().replace(microsecond=0).isoformat())
             settings = get_settings()
             _leaf(xf, "DMO", settings.sen2_dmo)
             _leaf(xf, "DCO", settings.sen2_dco)
-            if sen2_item("DSCO").in_year(ctx["year"]):
-                _leaf(xf, "DSCO", settings.sen2_dsco)
+            _leaf(xf, "DSCO", settings.sen2_dsco)       # kept from the year it is an item
 
 
 def _write_person(xf, person: dict, rows: list[dict], placements: list[dict],
@@ -229,6 +281,7 @@ def _write_person(xf, person: dict, rows: list[dict], placements: list[dict],
         _leaf(xf, "Forename", person["forename"])
         _leaf(xf, "PersonBirthDate", _d(person["birth_on"]))
         _leaf(xf, "Sex", person["sex"])
+        _leaf(xf, "GenderCurrent", GENDER_CURRENT.get(person["sex"], GENDER_CURRENT["U"]))
         _leaf(xf, "Ethnicity", person["ethnicity"])
         _leaf(xf, "PostCode", person["postcode"])
         _leaf(xf, "UPN", person["upn"])
@@ -280,6 +333,10 @@ def _write_request(xf, r: dict, plan_details: list[dict], placement_details: lis
                 _leaf(xf, "ReviewMeeting", _d(r["review_on"]))
                 _leaf(xf, "ReviewOutcome", r["review_outcome"])
                 _leaf(xf, "LastReview", _d(r["review_on"]))
+                # the TODO(reviews) seam above: written when the rows carry them
+                _leaf(xf, "ReviewDraft", _d(r.get("review_draft_on")))
+                _leaf(xf, "PhaseTransferDueDate", _d(r.get("phase_transfer_due_on")))
+                _leaf(xf, "PhaseTransferFinalDate", _d(r.get("phase_transfer_final_on")))
 
 
 def _write_placement(xf, element: str, p: dict) -> None:
@@ -289,5 +346,5 @@ def _write_placement(xf, element: str, p: dict) -> None:
         _leaf(xf, "SENSetting", p["sen_setting"])
         _leaf(xf, "PlacementRank", p["placement_rank"])
         _leaf(xf, "EntryDate", _d(p["entry_on"]))
-        _leaf(xf, "SENUnitIndicator", "0")
+        _leaf(xf, "SENunitIndicator", "0")
         _leaf(xf, "ResourcedProvisionIndicator", "0")

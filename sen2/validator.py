@@ -42,97 +42,77 @@ from typing import Any, Iterable
 
 from lxml import etree
 
-from extract.sen2_xml import ALIASES
+from extract.sen2_xml import KNOWN_VARIANTS
 from foundation import codes
 from foundation.identifiers import uln_is_valid, upn_is_valid
-from foundation.reference import boroughs, census_date
+from foundation.reference import (
+    ProfileItem,
+    boroughs,
+    census_date,
+    ethnicity_main_codes,
+    sen2_profile,
+    sen2_profile_years,
+)
 from foundation.reference import codes as code_list
+from foundation.settings import get_settings
 
 from . import rules as R
 from .rules import ERROR, QUERY, RULES
+from .xsd import code_list_for_year, xsd_text
 
-# --- element names -------------------------------------------------------------------
-LEAVES = (
-    "Collection Year ReferenceDate SourceLevel LEA SoftwareCode Release SerialNo DateTime DMO "
-    "DCO DSCO Surname Forename PersonBirthDate Sex Ethnicity PostCode UPN UniqueLearnerNumber "
-    "UPNunknown ReceivedDate RequestSource RYA RequestOutcomeDate RequestOutcome "
-    "RequestMediation RequestTribunal Exported AssessmentOutcome AssessmentOutcomeDate "
-    "AssessmentMediation AssessmentTribunal OtherMediation OtherTribunal Week20 StartDate "
-    "PlanRes PlanWBP PB OA DP CeaseDate CeaseReason URN UKPRN SENSetting SENSettingOther "
-    "PlacementRank SENUnitIndicator ResourcedProvisionIndicator EntryDate LeavingDate Res WBP "
-    "TransferLA ReviewMeeting ReviewOutcome LastReview SENtype SENtypeRank"
-).split()
-BLOCKS = ("Message Header CollectionDetails Source Persons Person Requests Assessment NamedPlan "
-          "PlanDetail ActivePlans PlacementDetail SENneed").split()
+# --- element names and items: the collection-year profiles --------------------------------
+PROFILE_YEARS = sen2_profile_years()
+# every item of any year, lower-case -> its spelling in the evidence; and the variants
+CANONICAL: dict[str, str] = {i.item.lower(): i.item for y in PROFILE_YEARS for i in sen2_profile(y)}
+CANONICAL.update({b.lower(): b for y in PROFILE_YEARS for b in {i.block for i in sen2_profile(y)}})
+CANONICAL.update({variant.lower(): item for variant, item in KNOWN_VARIANTS.items()})
+BLOCKS = frozenset(i.item for y in PROFILE_YEARS for i in sen2_profile(y) if i.kind == "block") | {"Message"}
 
-_SPEC_BY_COLUMN = {ALIASES[name.lower()]: name for name in LEAVES}
-# any lower-case spelling the reader accepts -> the spec's (XSD's) spelling
-CANONICAL: dict[str, str] = {low: _SPEC_BY_COLUMN[col] for low, col in ALIASES.items()
-                             if col in _SPEC_BY_COLUMN}
-CANONICAL.update({b.lower(): b for b in BLOCKS})
-# spellings the spec lists as known variants: accepted with an info note (SEN2-R026)
-KNOWN_VARIANTS = {"SENsetting", "SENunitIndicator", "PlanWPB", "WPB", "GenderCurrent", "Sex"}
+# yes/no items: the evidence's 1/0, and true/false (the spec's reading decision)
+YES_NO = frozenset(code_list("yes_no")) | {"true", "false"}
 
-# --- item specifications ----------------------------------------------------------------
-YES_NO = frozenset({"1", "0", "true", "false"})
-# coded item -> its code list (foundation.reference.codes: the seeds)
-CODE_LIST_OF: dict[str, str] = {
-    "SourceLevel": "source_level", "DSCO": "dsco", "Sex": "sex", "UPNunknown": "upn_unknown",
-    "RequestSource": "request_source", "RequestOutcome": "request_outcome",
-    "AssessmentOutcome": "assessment_outcome", "Week20": "week20", "PlanRes": "res",
-    "Res": "res", "PlanWBP": "wbp", "WBP": "wbp", "DP": "dp", "CeaseReason": "cease_reason",
-    "SENSetting": "sen_setting", "SENtype": "sen_type", "ReviewOutcome": "review_outcome",
-    "PlacementRank": "rank", "SENtypeRank": "rank",
-}
-CODE_LISTS: dict[str, frozenset[str]] = {item: frozenset(code_list(name))
-                                         for item, name in CODE_LIST_OF.items()}
-for _name in ("RYA RequestMediation RequestTribunal AssessmentMediation AssessmentTribunal "
-              "OtherMediation OtherTribunal PB OA SENUnitIndicator ResourcedProvisionIndicator").split():
-    CODE_LISTS[_name] = YES_NO
-# coded item -> {code: (the first collection year its list has it, its description)}
-CODES_FROM: dict[str, dict[str, tuple[int, str]]] = {
-    item: {c.code: (c.first_year, c.description) for c in code_list(name).values() if c.first_year}
-    for item, name in CODE_LIST_OF.items()}
 
-# kind of each item: date, datetime, code, text, ethnicity, upn, uln, urn, ukprn, la, year, fixed
-_PLACEMENT = {"URN": (False, "urn"), "UKPRN": (False, "ukprn"), "SENSetting": (False, "code"),
-              "SENSettingOther": (False, "text"), "PlacementRank": (True, "code"),
-              "SENUnitIndicator": (True, "code"), "ResourcedProvisionIndicator": (True, "code")}
-SPEC: dict[str, dict[str, tuple[bool, str]]] = {
-    "CollectionDetails": {"Collection": (True, "fixed"), "Year": (True, "year"),
-                          "ReferenceDate": (True, "date")},
-    "Source": {"SourceLevel": (True, "code"), "LEA": (True, "lea"), "SoftwareCode": (True, "text"),
-               "Release": (True, "text"), "SerialNo": (True, "text"), "DateTime": (True, "datetime"),
-               "DMO": (True, "text"), "DCO": (True, "text"), "DSCO": (False, "code")},
-    "Person": {"Surname": (True, "text"), "Forename": (True, "text"),
-               "PersonBirthDate": (True, "date"), "Sex": (True, "code"),
-               "Ethnicity": (True, "ethnicity"), "PostCode": (True, "text"),
-               "UPN": (False, "upn"), "UniqueLearnerNumber": (False, "uln"),
-               "UPNunknown": (False, "code")},
-    "Requests": {"ReceivedDate": (True, "date"), "RequestSource": (True, "code"),
-                 "RYA": (True, "code"), "RequestOutcomeDate": (False, "date"),
-                 "RequestOutcome": (True, "code"), "RequestMediation": (True, "code"),
-                 "RequestTribunal": (True, "code"), "Exported": (False, "text")},
-    "Assessment": {"AssessmentOutcome": (True, "code"), "AssessmentOutcomeDate": (False, "date"),
-                   "AssessmentMediation": (True, "code"), "AssessmentTribunal": (True, "code"),
-                   "OtherMediation": (True, "code"), "OtherTribunal": (True, "code"),
-                   "Week20": (True, "code")},
-    "NamedPlan": {"StartDate": (True, "date"), "PlanRes": (False, "code"),
-                  "PlanWBP": (False, "code"), "PB": (True, "code"), "OA": (True, "code"),
-                  "DP": (False, "code"), "CeaseDate": (False, "date"),
-                  "CeaseReason": (False, "code")},
-    "PlanDetail": dict(_PLACEMENT),
-    "ActivePlans": {"TransferLA": (False, "la"), "ReviewMeeting": (False, "date"),
-                    "ReviewOutcome": (False, "code"), "LastReview": (False, "date")},
-    "PlacementDetail": {**_PLACEMENT, "EntryDate": (True, "date"), "LeavingDate": (False, "date"),
-                        "Res": (False, "code"), "WBP": (False, "code")},
-    "SENneed": {"SENtype": (True, "code"), "SENtypeRank": (True, "code")},
-}
-# the blocks each block may hold (the rest are SEN2-R001)
-CHILD_BLOCKS: dict[str, set[str]] = {
-    "Person": {"Requests"}, "Requests": {"Assessment", "ActivePlans"}, "Assessment": {"NamedPlan"},
-    "NamedPlan": {"PlanDetail"}, "ActivePlans": {"PlacementDetail", "SENneed"},
-}
+@lru_cache(maxsize=None)
+def spec(year: int) -> dict[str, dict[str, ProfileItem]]:
+    """{block: {item: its profile entry}} for a collection year (the newest profile for a
+    later year, the oldest for an earlier one)."""
+    year = max(year, PROFILE_YEARS[0])
+    out: dict[str, dict[str, ProfileItem]] = {}
+    for item in sen2_profile(year):
+        out.setdefault(item.block, {})[item.item] = item
+    return out
+
+
+@lru_cache(maxsize=None)
+def item_years(block: str, item: str) -> tuple[tuple[int, ...], tuple[tuple[str, tuple[int, ...]], ...]]:
+    """The years an item is in this block, and the (other block, years) it is in elsewhere."""
+    here: list[int] = []
+    elsewhere: dict[str, list[int]] = {}
+    for year in PROFILE_YEARS:
+        for entry in sen2_profile(year):
+            if entry.item != item:
+                continue
+            (here if entry.block == block else elsewhere.setdefault(entry.block, [])).append(year)
+    return tuple(here), tuple((b, tuple(ys)) for b, ys in elsewhere.items())
+
+
+def years_text(years: tuple[int, ...]) -> str:
+    """2023; 2023-2024; 2025 on (the newest profile's items run on)."""
+    if not years:
+        return "no year"
+    newest = PROFILE_YEARS[-1]
+    if years[-1] == newest:
+        return f"{years[0]} on" if len(years) > 1 or years[0] != newest else f"{newest} on"
+    return str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
+
+
+@lru_cache(maxsize=None)
+def codes_in(name: str, year: int) -> frozenset[str]:
+    if name == "yes_no":
+        return YES_NO
+    return frozenset(code_list_for_year(name, year))
+
+
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
 _FILE_NAME = re.compile(r"^(?P<borough>[A-Za-z0-9]+)_SEN2_(?P<year>\d{4})", re.I)
@@ -186,9 +166,9 @@ class FileResult:
 
 @lru_cache(maxsize=None)
 def schema(year: int) -> etree.XMLSchema:
-    """The compiled XSD for a return year (sen2.rules.xsd_year picks the file)."""
-    path = R.XSD_DIR / f"sen2_{R.xsd_year(year)}.xsd"
-    return etree.XMLSchema(etree.parse(str(path)))
+    """The compiled XSD for a return year, derived from its profile (sen2.xsd)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.XMLSchema(etree.fromstring(xsd_text(max(year, PROFILE_YEARS[0])).encode(), parser))
 
 
 def borough_lea(borough: str) -> str | None:
@@ -282,8 +262,6 @@ class _Validator:
                     element.tag = local
                 continue
             expected = canon
-            if canon == "Sex" and self.year is not None and self.year < R.SEX_FROM:
-                expected = "GenderCurrent"
             if local != expected:
                 rule_id = "SEN2-R026" if local in KNOWN_VARIANTS else "SEN2-R025"
                 key = (rule_id, local, expected)
@@ -319,29 +297,49 @@ class _Validator:
             (blocks if name in BLOCKS else leaves).setdefault(name, []).append(child)
         return leaves, blocks
 
-    def _fields(self, block, spec_name: str, prefix: str) -> tuple[dict[str, Any], dict, dict]:
-        """Check a block's items: presence, once only, empty, type and code. Returns the
-        parsed values (None when absent, empty or invalid), the leaf and the block children."""
-        spec = SPEC[spec_name]
+    def _fields(self, block, spec_name: str, prefix: str, needed: Iterable[str] = (),
+                quiet: Iterable[str] = (), exempt: Iterable[str] = ()) -> tuple[dict[str, Any], dict, dict]:
+        """Check a block's items against the year's profile: items of the block only (another
+        year's item is SEN2-R028), presence of required items (and of the conditional ones the
+        caller says are `needed` here), once only, empty, type and code. `quiet` items are
+        left to the caller; `exempt` ones are not required here. Returns the parsed values
+        (None when absent, empty or invalid), the leaf and the block children."""
+        items = spec(self.year or R.LATEST_CENSUS_YEAR).get(spec_name, {})
+        needed, quiet, exempt = set(needed), set(quiet), set(exempt)
         leaves, blocks = self._split(block)
         values: dict[str, Any] = {}
         label = prefix or spec_name
-        allowed = CHILD_BLOCKS.get(spec_name, set())
         for name, elements in [*leaves.items(), *blocks.items()]:
-            if name not in spec and name not in allowed:
-                self.add("SEN2-R001", elements[0], f"{prefix}/{name}".lstrip("/"),
+            if name in items or name in quiet:
+                continue
+            item = f"{prefix}/{name}".lstrip("/")
+            here, elsewhere = item_years(spec_name, name)
+            if not here and not elsewhere:
+                self.add("SEN2-R001", elements[0], item,
                          f"<{name}> is not part of {spec_name} in the return's shape")
+                continue
+            where = [f"in {spec_name} in {years_text(here)}"] if here else []
+            where += [f"in {other} in {years_text(years)}" for other, years in elsewhere]
+            self.add("SEN2-R028", elements[0], item,
+                     f"<{name}> is not part of {spec_name} in a {self.year} return; it belongs "
+                     f"{' and '.join(where)} (a file in another year's shape?)")
         for name, elements in leaves.items():
-            if name in spec and len(elements) > 1:
+            if name in items and items[name].max_occurs == 1 and len(elements) > 1:
                 self.add("SEN2-R027", elements[1], f"{prefix}/{name}".lstrip("/"),
                          f"{name} is given {len(elements)} times in {spec_name}; it occurs once")
-        for name, (required, kind) in spec.items():
+        for name, entry in items.items():
+            if entry.kind == "block" or name in quiet:
+                continue
             item = f"{prefix}/{name}".lstrip("/")
+            required = (entry.status == "required" or name in needed) and name not in exempt
             elements = leaves.get(name)
             if not elements:
                 values[name] = None
                 if required:
-                    self.add("SEN2-R020", block, item, f"required item {name} is missing from {label}")
+                    why = "" if entry.status == "required" else " here"
+                    self.add("SEN2-R020", block, item,
+                             f"required item {name} is missing from {label}{why}"
+                             + (f" ({entry.note})" if entry.status == "conditional" and entry.note else ""))
                 continue
             element = elements[0]
             raw = _text(element)
@@ -354,10 +352,25 @@ class _Validator:
                              f"empty element <{name}/>: leave an optional item out rather than "
                              "sending it empty")
                 continue
-            values[name] = self._typed(name, kind, raw, element, item)
+            values[name] = self._typed(name, entry.kind, entry.code_list, raw, element, item)
         return values, leaves, blocks
 
-    def _typed(self, name: str, kind: str, raw: str, element, item: str) -> Any:
+    def _code(self, name: str, list_name: str, raw: str, element, item: str) -> str | None:
+        year = self.year or R.LATEST_CENSUS_YEAR
+        allowed = codes_in(list_name, year)
+        if raw in allowed:
+            return raw
+        known = code_list(list_name) if list_name != "yes_no" else {}
+        if raw in known and known[raw].first_year and known[raw].first_year > year:
+            self.add("SEN2-R021", element, item, f"{name} {raw!r} ({known[raw].description}) is "
+                     f"in the list only from {known[raw].first_year}; this is a {year} return")
+            return None
+        hint = f" (did you mean {raw.upper()!r}?)" if raw.upper() in allowed else ""
+        self.add("SEN2-R021", element, item, f"{name} {raw!r} is not in its code list "
+                 f"({' '.join(sorted(allowed))}){hint}")
+        return None
+
+    def _typed(self, name: str, kind: str, list_name: str | None, raw: str, element, item: str) -> Any:
         if kind == "date":
             value = _parse_date(raw)
             if value is None:
@@ -374,24 +387,30 @@ class _Validator:
                 self.add("SEN2-R022", element, item,
                          f"{name} {raw!r} is not a real date-time (YYYY-MM-DDThh:mm:ss)")
             return raw if ok else None
-        if kind == "code":
-            allowed = CODE_LISTS[name]
-            first, described = CODES_FROM.get(name, {}).get(raw, (None, ""))
-            if first and self.year is not None and self.year < first:
-                self.add("SEN2-R021", element, item, f"{name} {raw!r} ({described}) is in the list "
-                         f"only from {first}; this is a {self.year} return")
-                return None
-            if raw not in allowed:
-                hint = f" (did you mean {raw.upper()!r}?)" if raw.upper() in allowed else ""
-                self.add("SEN2-R021", element, item, f"{name} {raw!r} is not in its code list "
-                         f"({' '.join(sorted(allowed))}){hint}")
+        if kind in ("code", "yesno"):
+            value = self._code(name, list_name or "yes_no", raw, element, item)
+            if name == "Sex" and value == "U" and (self.year or 0) >= R.SEX_FROM:
+                policy = get_settings().sen2_sex_u
+                if policy == "reject":
+                    self.add("SEN2-R021", element, item, "Sex 'U' is not in the list from "
+                             f"{R.SEX_FROM} (SENDWH_SEN2_SEX_U=reject; the evidence lists M, F)")
+                    return None
+                if policy != "accept":
+                    self.add("SEN2-R036", element, item, f"Sex 'U' in a {self.year} return: the "
+                             f"{R.SEX_FROM}-{R.LATEST_PROFILE} evidence XSDs list M and F only "
+                             "(set SENDWH_SEN2_SEX_U=accept or reject to decide)")
+            return value
+        if kind == "serial":
+            if not (raw.isascii() and raw.isdigit() and len(raw) == 3):
+                self.add("SEN2-R019", element, item, f"SerialNo {raw!r} is not three digits "
+                         "(e.g. 001)")
                 return None
             return raw
         if kind == "ethnicity":
-            main = codes.normalise_ethnicity(raw)
+            main = ethnicity_main_codes().get(raw) or codes.normalise_ethnicity(raw)
             if main not in codes.ETHNICITY:
-                self.add("SEN2-R021", element, item, f"Ethnicity {raw!r} is neither a main code nor "
-                         "an extended code that maps to one")
+                self.add("SEN2-R021", element, item, f"Ethnicity {raw!r} is neither a school "
+                         "census main code nor an extended code")
                 return None
             return main
         if kind == "upn":
@@ -413,11 +432,7 @@ class _Validator:
                 self.add(rule_id, element, item, f"{name} {raw!r} is not {digits} digits")
                 return None
             return raw
-        if kind == "year":
-            return raw  # checked with the header
-        if kind == "fixed":
-            return raw  # Collection, checked with the header
-        return raw
+        return raw  # text; year and Collection are checked with the header
 
     # --- header ----------------------------------------------------------------------------
     def prescan(self) -> dict[str, str | None]:
@@ -515,20 +530,23 @@ class _Validator:
                          f"is {expected}")
         src = (blocks.get("Source") or [None])[0]
         if src is not None:
-            v, leaves, _ = self._fields(src, "Source", "Header/Source")
+            early = self.year is not None and self.year < R.DSCO_FROM
+            v, leaves, _ = self._fields(src, "Source", "Header/Source",
+                                        quiet=("DSCO",) if early else (), exempt=("DSCO",))
             lea = v["LEA"]
             self.result.lea = lea
             if lea and self.expected_lea and lea != self.expected_lea:
                 self.add("SEN2-R014", leaves["LEA"][0], "Header/Source/LEA",
                          f"LEA is {lea}, but {self.expected_from} gives {self.expected_lea}")
             dsco = leaves.get("DSCO")
-            if self.year is not None and self.year >= R.DSCO_FROM and not dsco:
+            if self.year is not None and self.year >= R.DSCO_REQUIRED_FROM and not dsco:
                 self.add("SEN2-R015", src, "Header/Source/DSCO",
-                         f"DSCO is required from {R.DSCO_FROM}; this is a {self.year} return")
+                         f"DSCO is required from {R.DSCO_REQUIRED_FROM}; this is a {self.year} return")
             elif self.year is not None and self.year < R.DSCO_FROM and dsco:
                 self.add("SEN2-R016", dsco[0], "Header/Source/DSCO",
                          f"DSCO is given in a {self.year} return; it is part of the return "
-                         f"only from {R.DSCO_FROM}")
+                         f"only from {R.DSCO_FROM} (voluntary in {R.DSCO_FROM}, required from "
+                         f"{R.DSCO_REQUIRED_FROM})")
         if self.year is None:
             self.add("SEN2-R011", header, "Header/CollectionDetails/Year",
                      "no usable collection Year (header, --year or file name): year-dependent "
@@ -570,7 +588,16 @@ class _Validator:
                 break
         self.person_label = f"person {position}" + (f" (UPN {upn})" if upn else "")
         self._normalise(person)
-        v, leaves, blocks = self._fields(person, "Person", "")
+        person_items = spec(self.year or R.LATEST_CENSUS_YEAR)["Person"]
+        sex_instead = "GenderCurrent" in person_items and self._peek(person, "Sex") is not None
+        v, leaves, blocks = self._fields(person, "Person", "", quiet=("Sex",) if sex_instead else (),
+                                         exempt=("GenderCurrent",) if sex_instead else ())
+        if sex_instead:
+            sex = leaves["Sex"][0]
+            self.add("SEN2-R026", sex, "Sex", f"<Sex> accepted for <GenderCurrent> in a {self.year} "
+                     "return (the evidence notes a live 2023 file that used Sex)")
+            if _text(sex):
+                self._code("Sex", "sex", _text(sex), sex, "Sex")
         if not any(leaves.get(k) and _text(leaves[k][0]) for k in
                    ("UPN", "UniqueLearnerNumber", "UPNunknown")):
             self.add("SEN2-R030", person, "UPN", "none of UPN, UniqueLearnerNumber or UPNunknown "
@@ -620,8 +647,24 @@ class _Validator:
                      f"{name} is given {len(elements)} times; it occurs at most once")
         return elements[0] if elements else None
 
+    def _peek(self, block, name: str) -> str | None:
+        """A child item's text before the block is checked (to decide what it needs)."""
+        for child in block:
+            if child.tag == name:
+                return _text(child)
+        return None
+
     def _request(self, request, prefix: str) -> None:
-        v, leaves, blocks = self._fields(request, "Requests", prefix)
+        items = spec(self.year or R.LATEST_CENSUS_YEAR)["Requests"]
+        outcome = self._peek(request, "RequestOutcome")
+        needed = set()
+        if outcome != "H":   # guide 2.1, 2.3: not required for a historical request
+            needed |= {"ReceivedDate", "RYA"}
+            if "RequestSource" in items and items["RequestSource"].status == "conditional":
+                needed.add("RequestSource")
+        if outcome not in ("A", "W", "H") and self._peek(request, "Exported") is None:
+            needed |= {"RequestMediation", "RequestTribunal"}   # guide 2.5, 2.8
+        v, leaves, blocks = self._fields(request, "Requests", prefix, needed=needed)
         received, outcome, outcome_date = v["ReceivedDate"], v["RequestOutcome"], v["RequestOutcomeDate"]
         if outcome in ("Y", "N") and outcome_date is None and not (
                 leaves.get("RequestOutcomeDate") and _text(leaves["RequestOutcomeDate"][0])):
@@ -682,7 +725,10 @@ class _Validator:
                          f"before the reference date, and {pending}")
 
     def _assessment(self, assessment, prefix: str, received: date | None):
-        v, leaves, blocks = self._fields(assessment, "Assessment", prefix)
+        outcome = self._peek(assessment, "AssessmentOutcome")
+        needed = () if outcome in ("A", "W") else (   # guide 3.1: nothing further after A or W
+            "AssessmentMediation", "AssessmentTribunal", "OtherMediation", "OtherTribunal", "Week20")
+        v, leaves, blocks = self._fields(assessment, "Assessment", prefix, needed=needed)
         outcome, when = v["AssessmentOutcome"], v["AssessmentOutcomeDate"]
         if outcome in ("Y", "N") and when is None and not (
                 leaves.get("AssessmentOutcomeDate") and _text(leaves["AssessmentOutcomeDate"][0])):
@@ -730,18 +776,46 @@ class _Validator:
         if not details:
             self.add("SEN2-R020", plan, f"{prefix}/PlanDetail", "a NamedPlan needs at least one "
                      "PlanDetail")
+        ranks = []
         for n, detail in enumerate(details, 1):
-            self._placement(detail, "PlanDetail", f"{prefix}/PlanDetail[{n}]")
+            ranks.append(self._placement(detail, "PlanDetail", f"{prefix}/PlanDetail[{n}]")["PlacementRank"])
+        given = [r for r in ranks if r]
+        if len(details) > 2 or len(set(given)) != len(given):
+            self.add("SEN2-R065", details[min(2, len(details) - 1)], f"{prefix}/PlanDetail",
+                     f"{len(details)} PlanDetail with ranks {', '.join(r or '?' for r in ranks)}: "
+                     "at most two, with distinct PlacementRank")
         return v
 
     def _placement(self, element, kind: str, prefix: str) -> dict[str, Any]:
         v, leaves, _ = self._fields(element, kind, prefix)
-        if not any(leaves.get(k) and _text(leaves[k][0]) for k in ("URN", "UKPRN", "SENSetting")):
+        named = [k for k in ("URN", "UKPRN", "SENSetting") if leaves.get(k) and _text(leaves[k][0])]
+        if not named:
             self.add("SEN2-R060", element, prefix, f"the {kind} names none of URN, UKPRN or SENSetting")
+        elif len(named) > 1:
+            self.add("SEN2-R064", leaves[named[1]][0], f"{prefix}/{named[1]}",
+                     f"the {kind} names {', '.join(named)}: complete only one of URN, UKPRN, "
+                     "SENSetting")
         return v
 
     def _active(self, active, prefix: str):
-        v, leaves, blocks = self._fields(active, "ActivePlans", prefix)
+        items = spec(self.year or R.LATEST_CENSUS_YEAR)["ActivePlans"]
+        needed = set()
+        draft = items.get("ReviewDraft")
+        meeting = _parse_date(self._peek(active, "ReviewMeeting") or "")
+        if (draft is not None and draft.status == "conditional" and self._peek(active, "ReviewOutcome") == "A"
+                and meeting and self.ref and (self.ref - meeting).days >= R.LIMITS.review_decision_days):
+            needed.add("ReviewDraft")   # the draft is due within 4 weeks of an amend decision
+        v, leaves, blocks = self._fields(active, "ActivePlans", prefix, needed=needed)
+        due, final = v.get("PhaseTransferDueDate"), v.get("PhaseTransferFinalDate")
+        if leaves.get("PhaseTransferFinalDate") and not leaves.get("PhaseTransferDueDate"):
+            self.add("SEN2-R067", leaves["PhaseTransferFinalDate"][0], f"{prefix}/PhaseTransferFinalDate",
+                     "PhaseTransferFinalDate is given without PhaseTransferDueDate")
+        final_item = items.get("PhaseTransferFinalDate")
+        if (due and final is None and not leaves.get("PhaseTransferFinalDate") and self.ref
+                and due <= self.ref and final_item is not None and final_item.status == "conditional"):
+            self.add("SEN2-R068", leaves["PhaseTransferDueDate"][0], f"{prefix}/PhaseTransferFinalDate",
+                     f"PhaseTransferDueDate {due} passed by the reference date {self.ref} and no "
+                     "PhaseTransferFinalDate is given: the amended plan is late or the date is missing")
         placements = []
         rank_one = 0
         details = blocks.get("PlacementDetail", [])
@@ -766,7 +840,7 @@ class _Validator:
             self.add("SEN2-R055", active, f"{prefix}/SENneed",
                      f"{len(needs)} SENneed with {ones} of rank 1; exactly one of rank 1 and at "
                      "most two in all are allowed")
-        meeting, last = v["ReviewMeeting"], v["LastReview"]
+        meeting, last = v.get("ReviewMeeting"), v.get("LastReview")
         if meeting and last and last < meeting:
             self.add("SEN2-R058", leaves["LastReview"][0], f"{prefix}/LastReview",
                      f"LastReview {last} is before ReviewMeeting {meeting}")

@@ -76,18 +76,25 @@ time_period,time_identifier,geographic_level,country_code,country_name,region_co
 
 
 def sen2_xml(lea: str = "205", year: int = 2024, reference_date: str = "2024-01-18") -> str:
+    """A valid two-person return in the shape of its collection year (the profiles): Sex or
+    (2023) GenderCurrent, RequestSource and DSCO from 2025."""
+    dsco = "<DSCO>Y</DSCO>" if year >= 2025 else ""
+    sex_f, sex_m = (("<GenderCurrent>2</GenderCurrent>", "<GenderCurrent>1</GenderCurrent>") if year < 2024
+                    else ("<Sex>F</Sex>", "<Sex>M</Sex>"))
+    source_2, source_1 = (("<RequestSource>2</RequestSource>", "<RequestSource>1</RequestSource>")
+                          if year >= 2025 else ("", ""))
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Message>
   <Header>
     <CollectionDetails><Collection>SEN2</Collection><Year>{year}</Year><ReferenceDate>{reference_date}</ReferenceDate></CollectionDetails>
-    <Source><SourceLevel>L</SourceLevel><LEA>{lea}</LEA><SoftwareCode>test</SoftwareCode><Release>1</Release><SerialNo>1</SerialNo><DateTime>2024-02-01T09:00:00</DateTime><DMO>Y</DMO><DCO>Y</DCO></Source>
+    <Source><SourceLevel>L</SourceLevel><LEA>{lea}</LEA><SoftwareCode>test</SoftwareCode><Release>1</Release><SerialNo>001</SerialNo><DateTime>2024-02-01T09:00:00</DateTime><DMO>Y</DMO><DCO>Y</DCO>{dsco}</Source>
   </Header>
   <Persons>
     <Person>
       <Surname>Smith</Surname><Forename>Amy</Forename><PersonBirthDate>2015-03-14</PersonBirthDate>
-      <Sex>F</Sex><Ethnicity>WBRI</Ethnicity><PostCode>W6 9XX</PostCode><UPN>{UPN_1}</UPN>
+      {sex_f}<Ethnicity>WBRI</Ethnicity><PostCode>W6 9XX</PostCode><UPN>{UPN_1}</UPN>
       <Requests>
-        <ReceivedDate>2023-01-10</ReceivedDate><RequestSource>2</RequestSource><RYA>0</RYA>
+        <ReceivedDate>2023-01-10</ReceivedDate>{source_2}<RYA>0</RYA>
         <RequestOutcomeDate>2023-02-15</RequestOutcomeDate><RequestOutcome>Y</RequestOutcome>
         <RequestMediation>0</RequestMediation><RequestTribunal>0</RequestTribunal>
         <Assessment>
@@ -101,7 +108,7 @@ def sen2_xml(lea: str = "205", year: int = 2024, reference_date: str = "2024-01-
           </NamedPlan>
         </Assessment>
         <ActivePlans>
-          <PlacementDetail><URN>100001</URN><PlacementRank>1</PlacementRank><EntryDate>2023-09-01</EntryDate><SENUnitIndicator>0</SENUnitIndicator><ResourcedProvisionIndicator>0</ResourcedProvisionIndicator></PlacementDetail>
+          <PlacementDetail><URN>100001</URN><PlacementRank>1</PlacementRank><EntryDate>2023-09-01</EntryDate><SENunitIndicator>0</SENunitIndicator><ResourcedProvisionIndicator>0</ResourcedProvisionIndicator></PlacementDetail>
           <SENneed><SENtype>ASD</SENtype><SENtypeRank>1</SENtypeRank></SENneed>
           <SENneed><SENtype>SLCN</SENtype><SENtypeRank>2</SENtypeRank></SENneed>
         </ActivePlans>
@@ -109,9 +116,9 @@ def sen2_xml(lea: str = "205", year: int = 2024, reference_date: str = "2024-01-
     </Person>
     <Person>
       <Surname>Jones</Surname><Forename>Ben</Forename><PersonBirthDate>2012-11-02</PersonBirthDate>
-      <GenderCurrent>M</GenderCurrent><Ethnicity>BAFR</Ethnicity><PostCode>W12 7AA</PostCode><UPN>{UPN_2}</UPN>
+      {sex_m}<Ethnicity>BAFR</Ethnicity><PostCode>W12 7AA</PostCode><UPN>{UPN_2}</UPN>
       <Requests>
-        <ReceivedDate>2023-06-05</ReceivedDate><RequestSource>1</RequestSource><RYA>false</RYA>
+        <ReceivedDate>2023-06-05</ReceivedDate>{source_1}<RYA>false</RYA>
         <RequestOutcomeDate>2023-07-01</RequestOutcomeDate><RequestOutcome>N</RequestOutcome>
         <RequestMediation>0</RequestMediation><RequestTribunal>0</RequestTribunal>
       </Requests>

@@ -47,8 +47,8 @@ def test_every_coded_raw_column_has_a_code_list():
             assert codes.CODE_LISTS[column], (table.name, column)
 
 
-def test_down_syndrome_joins_the_need_types_in_2026():
-    assert code_list("sen_type")["DS"].first_year == 2026
+def test_down_syndrome_joins_the_need_types_in_2025():  # the evidence: 2025 XSD has DS
+    assert code_list("sen_type")["DS"].first_year == 2025
     assert {c.first_year for t, c in code_list("sen_type").items() if t != "DS"} == {None}
 
 

@@ -94,6 +94,31 @@ def test_sen2_return_streams_into_its_tables_and_accepts_spelling_variants(files
     assert header == [(2024, date(2024, 1, 18), "205")]
 
 
+def test_sen2_returns_of_every_years_shape_load(files, db):
+    """2023's GenderCurrent (0/1/2/9 read as Sex), AttendancePattern and Res/WBP under
+    ActivePlans; 2025's review draft and phase-transfer dates; extended ethnicity codes."""
+    text_2023 = sf.sen2_xml(year=2023, reference_date="2023-01-19").replace(
+        "<EntryDate>2023-09-01</EntryDate>", "<EntryDate>2022-09-01</EntryDate><AttendancePattern>PT"
+        "</AttendancePattern>").replace("<SENneed><SENtype>ASD", "<Res>A</Res><WBP>S</WBP><SENneed><SENtype>ASD"
+        ).replace("<Ethnicity>WBRI", "<Ethnicity>WSCO").replace("<SENUnitIndicator>", "<SENunitIndicator>")
+    [r2023] = ingest("sen2", [files.sen2_return(text_2023, "HF_SEN2_2023.xml")])
+    assert r2023.status == "loaded", r2023.reason
+    assert _batch_rows(db, "sen2_persons", r2023.batch_id, "sex, ethnicity") == [("F", "WBRI"), ("M", "BAFR")]
+    assert _batch_rows(db, "sen2_placements", r2023.batch_id, "attendance_pattern") == [("PT",)]
+    assert _batch_rows(db, "sen2_active_plans", r2023.batch_id, "res, wbp") == [("A", "S")]
+    text_2025 = sf.sen2_xml(year=2025, reference_date="2025-01-16").replace(
+        "</SENneed>\n        </ActivePlans>", "</SENneed><ReviewMeeting>2024-11-01</ReviewMeeting>"
+        "<ReviewOutcome>A</ReviewOutcome><ReviewDraft>2024-11-20</ReviewDraft><PhaseTransferDueDate>"
+        "2024-02-15</PhaseTransferDueDate><PhaseTransferFinalDate>2024-02-10</PhaseTransferFinalDate>"
+        "</ActivePlans>")
+    assert "ReviewDraft" in text_2025
+    [r2025] = ingest("sen2", [files.sen2_return(text_2025, "HF_SEN2_2025.xml")])
+    assert r2025.status == "loaded", r2025.reason
+    assert _batch_rows(db, "sen2_active_plans", r2025.batch_id,
+                       "review_draft, phase_transfer_due_date, phase_transfer_final_date") == [
+        (date(2024, 11, 20), date(2024, 2, 15), date(2024, 2, 10))]
+
+
 def test_ledger_fiscal_year_codes_and_signed_amounts(files, db):
     [result] = ingest("ledger", [files.hf_ledger()], "HF")
     assert result.status == "loaded", result.reason

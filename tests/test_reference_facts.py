@@ -88,9 +88,12 @@ def test_sen2_items_by_collection_year():
     assert not sen2_item("DSCO").in_year(2024) and sen2_item("DSCO").in_year(2025)
     assert sen2_item("GenderCurrent").in_year(2023) and not sen2_item("GenderCurrent").in_year(2024)
     assert sen2_item("Sex").first_year == 2024
-    assert sen2_item("ReceivedDate").in_year(2023)          # not listed: in every return
-    assert {year: xsd_year(year) for year in range(2023, 2029)} == {
-        2023: 2024, 2024: 2024, 2025: 2025, 2026: 2026, 2027: 2026, 2028: 2026}
+    assert sen2_item("ReceivedDate").in_year(2023) and sen2_item("ReceivedDate").in_year(2026)
+    assert sen2_item("RequestSource").first_year == 2025 and sen2_item("RequestSource").required_from == 2026
+    assert sen2_item("AttendancePattern").years == (2023,)
+    assert sen2_item("ReviewDraft").years == (2025, 2026) and sen2_item("ReviewDraft").last_year is None
+    assert {year: xsd_year(year) for year in range(2022, 2029)} == {
+        2022: 2023, 2023: 2023, 2024: 2024, 2025: 2025, 2026: 2026, 2027: 2026, 2028: 2026}
 
 
 def test_every_need_type_is_in_a_need_group():

@@ -76,3 +76,23 @@ def test_return_loaded_alone_gives_the_same_caseload_as_the_case_data(round_trip
     _, from_case, from_return = round_trip
     assert sum(r[-1] for r in from_case["caseload"]) > 800
     assert from_return["caseload"] == from_case["caseload"]
+
+
+def test_generated_return_passes_the_third_party_xsd_of_its_year(round_trip):
+    """The 2026 return in the evidence's order and spelling (SENunitIndicator), against the
+    third-party 2026 XSD with its known faults fixed (tests/test_sen2_interop.py)."""
+    from lxml import etree
+
+    from foundation.settings import get_settings
+    from tests.test_sen2_interop import SAFE, fixed_xsd
+
+    made, _, _ = round_trip
+    corpus = get_settings().sen2_external_dir
+    assert corpus.is_dir(), f"put the SEN2 interoperability corpus at {corpus}"
+    doc = etree.parse(str(made.path), SAFE)
+    for sex in doc.iter("Sex"):       # our spec's U: the 2024+ evidence lists M, F only (R036)
+        if sex.text == "U":
+            sex.text = "F"
+    xsd = fixed_xsd(corpus, 2026)
+    assert xsd.validate(doc), [str(e) for e in xsd.error_log][:5]
+    assert b"SENUnitIndicator" not in made.path.read_bytes()

@@ -185,6 +185,13 @@ ERROR_CASES = {
     "SEN2-R061": set_text(f"{PD}/URN", "12345"),
     "SEN2-R062": _urn_to_ukprn("1234567"),
     "SEN2-R063": add(AP, "TransferLA", "99"),
+    "SEN2-R019": lambda root: setattr(first(root, "Header/Source/SerialNo"), "text", "1"),
+    "SEN2-R028": add(PD, "AttendancePattern", "FT"),
+    "SEN2-R064": add(PD, "UKPRN", "10012345"),
+    "SEN2-R065": lambda root: [first(p1(root), NP).insert(1, etree.fromstring(
+        f"<PlanDetail><URN>10000{n}</URN><PlacementRank>2</PlacementRank><SENunitIndicator>0"
+        "</SENunitIndicator><ResourcedProvisionIndicator>0</ResourcedProvisionIndicator></PlanDetail>"))
+        for n in (2, 3)],
 }
 
 
@@ -198,7 +205,7 @@ def test_the_base_return_is_valid(tmp_path):
     result = check(tmp_path)
     assert errors(result) == set()
     assert result.persons == 2 and result.year == 2024 and result.lea == "205"
-    assert result.rules_with() == {"SEN2-R026"}  # SENunitIndicator and GenderCurrent, noted
+    assert result.rules_with() == set()  # the year's own shape: nothing to note
 
 
 @pytest.mark.parametrize("rule_id", sorted(ERROR_CASES))
@@ -218,22 +225,26 @@ def test_r001_from_the_xsd_itself(tmp_path):
     assert "XSD" in message and "person 1" in message and "Surname" in message
 
 
-def test_xsd_files_describe_whole_returns():
+def test_year_xsds_derive_from_the_profiles():
     from sen2.validator import schema
 
-    def spec_spellings(root):  # the XSDs know the spec's spellings; the validator renames
-        for element in root.iter("SENunitIndicator", "GenderCurrent"):
-            element.tag = {"SENunitIndicator": "SENUnitIndicator", "GenderCurrent": "Sex"}[element.tag]
+    def variants_back(root):  # the XSDs know the evidence's spellings only
+        for element in root.iter():
+            if element.tag in ("SENUnitIndicator",):
+                element.tag = "SENunitIndicator"
 
     def doc(year, mutate=None):
-        return etree.fromstring(build(chain(spec_spellings, mutate or (lambda r: None)), year=year))
+        return etree.fromstring(build(chain(variants_back, mutate or (lambda r: None)), year=year))
     ds = set_text(f"{AP}/SENneed[2]/SENtype", "DS")
+    assert schema(2023).validate(doc(2023))
+    assert not schema(2024).validate(doc(2023))                   # GenderCurrent is 2023's
     assert schema(2024).validate(doc(2024))
     assert not schema(2024).validate(doc(2024, _add_dsco))        # no DSCO before 2025
-    assert not schema(2025).validate(doc(2025))                   # DSCO required from 2025
-    assert schema(2025).validate(doc(2025, _add_dsco))
-    assert not schema(2025).validate(doc(2025, chain(_add_dsco, ds)))  # DS only from 2026
-    assert schema(2026).validate(doc(2026, chain(_add_dsco, ds)))
+    assert schema(2025).validate(doc(2025, _drop_dsco))           # voluntary in 2025
+    assert not schema(2026).validate(doc(2026, _drop_dsco))       # required from 2026
+    assert not schema(2024).validate(doc(2024, ds))               # DS only from 2025
+    assert schema(2025).validate(doc(2025, ds))
+    assert schema(2027).validate(doc(2026))                       # a later year: the newest profile
 
 
 def test_r000_truncated_file(tmp_path):
@@ -249,45 +260,60 @@ def test_r002_root_not_message(tmp_path):
     assert errors(result) == {"SEN2-R002"}
 
 
-def test_r015_dsco_required_from_2025(tmp_path):
-    result = check(tmp_path, name="HF_SEN2_2025.xml", year=2025)
+def test_r015_dsco_required_from_2026_voluntary_in_2025(tmp_path):
+    result = check(tmp_path, _drop_dsco, name="HF_SEN2_2026.xml", year=2026)
     assert errors(result) == {"SEN2-R015"}
+    assert errors(check(tmp_path, _drop_dsco, name="HF_SEN2_2025.xml", year=2025)) == set()
+
+
+def _drop_dsco(root):
+    dsco = first(root, "Header/Source/DSCO")
+    dsco.getparent().remove(dsco)
 
 
 def _add_dsco(root):
     E(first(root, "Header/Source"), "DSCO").text = "Y"
 
 
-def test_2025_and_2026_returns_with_dsco_are_valid(tmp_path):
-    for year in (2025, 2026):
-        result = check(tmp_path, _add_dsco, name=f"HF_SEN2_{year}.xml", year=year)
-        assert errors(result) == set(), [f.message for f in result.findings]
+def test_each_years_own_shape_is_valid(tmp_path):
+    for year in (2023, 2024, 2025, 2026):
+        result = check(tmp_path, name=f"HF_SEN2_{year}.xml", year=year)
+        assert errors(result) - {"SEN2-R053"} == set(), [f.message for f in result.findings]
 
 
-def test_ds_sentype_only_from_2026(tmp_path):
-    ds = chain(_add_dsco, set_text(f"{AP}/SENneed[2]/SENtype", "DS"))
-    assert errors(check(tmp_path, ds, name="HF_SEN2_2026.xml", year=2026)) == set()
-    result = check(tmp_path, ds, name="HF_SEN2_2025.xml", year=2025)
+def test_ds_sentype_from_2025(tmp_path):
+    ds = set_text(f"{AP}/SENneed[2]/SENtype", "DS")
+    assert errors(check(tmp_path, ds, name="HF_SEN2_2025.xml", year=2025)) == set()
+    result = check(tmp_path, ds, name="HF_SEN2_2024.xml", year=2024)
     assert errors(result) == {"SEN2-R021"}
-    assert "only from 2026" in result.findings[0].message
+    assert "only from 2025" in result.findings[0].message
 
 
 def test_2023_genders_and_sex(tmp_path):
-    # before 2024 the item was GenderCurrent: there it is the spec spelling, Sex the variant
+    # 2023's item is GenderCurrent (0, 1, 2, 9); Sex is accepted with a note (a live 2023 file)
     def drop_p1(root):  # person 1's plan starts after the 2023 census
         root.find("Persons").remove(p1(root))
     result = check(tmp_path, drop_p1, name="HF_SEN2_2023.xml", year=2023)
-    assert result.findings == []          # GenderCurrent is right in 2023: no note
-    result = check(tmp_path, chain(drop_p1, _rename_p2_gender("Sex")), name="HF_SEN2_2023.xml",
+    assert result.findings == []
+    result = check(tmp_path, chain(drop_p1, _rename_p2_gender("Sex", "M")), name="HF_SEN2_2023.xml",
                    year=2023)
     assert errors(result) == set()
     notes = [f.message for f in result.findings if f.rule == "SEN2-R026"]
     assert any("<Sex> accepted for <GenderCurrent>" in m for m in notes), notes
+    result = check(tmp_path, chain(drop_p1, set_text("GenderCurrent", "M", person=p1)),
+                   name="HF_SEN2_2023.xml", year=2023)
+    assert errors(result) == {"SEN2-R021"}      # M is a Sex code, not a GenderCurrent one
+    # GenderCurrent in a 2024 return: another year's item, named with its years
+    result = check(tmp_path, _rename_p2_gender("GenderCurrent", "1", person=p2))
+    assert errors(result) == {"SEN2-R028", "SEN2-R020"}
+    [message] = _messages(result, "SEN2-R028")
+    assert "<GenderCurrent> is not part of Person in a 2024 return" in message and "2023" in message
 
 
-def _rename_p2_gender(tag: str):
+def _rename_p2_gender(tag: str, value: str, person=p1):
     def mutate(root):
-        first(root, "Persons/Person/GenderCurrent").tag = tag
+        element = first(person(root), "GenderCurrent" if tag == "Sex" else "Sex")
+        element.tag, element.text = tag, value
     return mutate
 
 
@@ -301,6 +327,7 @@ QUERY_CASES = {
     "SEN2-R070": chain(set_text("Requests/RequestOutcome", "A", person=p2),
                        remove("Requests/RequestOutcomeDate", person=p2)),
     "SEN2-R071": set_text(f"{A}/Week20", "1"),
+    "SEN2-R036": set_text("Sex", "U"),
 }
 
 
@@ -329,7 +356,7 @@ def test_r014_lea_from_options(tmp_path):
 
 def test_every_rule_is_exercised():
     covered = set(ERROR_CASES) | set(QUERY_CASES) | {"SEN2-R000", "SEN2-R015", "SEN2-R017",
-                                                     "SEN2-R026"}
+                                                     "SEN2-R026", "SEN2-R067", "SEN2-R068"}
     assert covered == set(RULES)
 
 
@@ -361,12 +388,12 @@ def test_known_variants_are_noted(tmp_path):
     def sensetting(root):
         urn = first(p1(root), f"{NP}/PlanDetail/URN")
         urn.tag, urn.text = "SENsetting", "EHE"
-    result = check(tmp_path, chain(add(NP, "PlanWPB", "S"), sensetting))
+    result = check(tmp_path, chain(add(NP, "PlanWPB", "S"), sensetting,
+                                   _rename(f"{PD}/SENunitIndicator", "SENUnitIndicator")))
     notes = " ".join(_messages(result, "SEN2-R026"))
     assert "<SENsetting> accepted for <SENSetting>" in notes
     assert "<PlanWPB> accepted for <PlanWBP>" in notes
-    assert "<SENunitIndicator> accepted for <SENUnitIndicator>" in notes
-    assert "<GenderCurrent> accepted for <Sex>" in notes
+    assert "<SENUnitIndicator> accepted for <SENunitIndicator>" in notes
     assert errors(result) == set()
 
 
@@ -511,6 +538,7 @@ def test_streams_a_20000_person_file(tmp_path):
     base = etree.fromstring(_xml())
     header = etree.tostring(base.find("Header"))
     people = [etree.tostring(p) for p in base.find("Persons")]
+    people[0] = people[0].replace(b"SENunitIndicator", b"SENUnitIndicator")   # a known variant
     persons, every = 20_000, 1_000
 
     def chunks():
@@ -533,6 +561,114 @@ def test_streams_a_20000_person_file(tmp_path):
     counts = result.rule_counts()
     assert counts["SEN2-R031"] == persons // every
     assert errors(result) == {"SEN2-R031"}
-    assert counts["SEN2-R026"] == 2              # one note per spelling, not per element
+    assert counts["SEN2-R026"] == 1              # one note per spelling, not per element
     notes = " ".join(_messages(result, "SEN2-R026"))
-    assert "10,000 times" in notes
+    assert "20,000 times" in notes
+
+
+# --- the evidence's year differences (issue 12; ../shared/data/sen2-external README) ----------
+def test_h_request_needs_no_received_date_rya_or_mediation(tmp_path):
+    h = chain(set_text("Requests/RequestOutcome", "H", person=p2), remove("Requests/ReceivedDate", person=p2),
+              remove("Requests/RYA", person=p2), remove("Requests/RequestMediation", person=p2),
+              remove("Requests/RequestTribunal", person=p2), remove("Requests/RequestOutcomeDate", person=p2))
+    assert errors(check(tmp_path, h)) == set()
+    assert errors(check(tmp_path, h, name="HF_SEN2_2026.xml", year=2026)) == set()  # RequestSource too? no:
+    no_source = remove("Requests/RequestSource", person=p2)
+    assert errors(check(tmp_path, chain(h, no_source), name="HF_SEN2_2026.xml", year=2026)) == set()
+
+
+@pytest.mark.parametrize("outcome", ["A", "W"])
+def test_request_a_or_w_needs_nothing_further(tmp_path, outcome):
+    mutate = chain(set_text("Requests/RequestOutcome", outcome, person=p2),
+                   remove("Requests/RequestOutcomeDate", person=p2),
+                   remove("Requests/RequestMediation", person=p2), remove("Requests/RequestTribunal", person=p2))
+    assert errors(check(tmp_path, mutate)) == set()
+
+
+@pytest.mark.parametrize("outcome", ["A", "W"])
+def test_assessment_a_or_w_needs_nothing_further(tmp_path, outcome):
+    mutate = chain(remove(AP), remove(NP), set_text(f"{A}/AssessmentOutcome", outcome),
+                   remove(f"{A}/AssessmentOutcomeDate"),
+                   *(remove(f"{A}/{item}") for item in ("AssessmentMediation", "AssessmentTribunal",
+                                                         "OtherMediation", "OtherTribunal", "Week20")))
+    assert errors(check(tmp_path, mutate)) == set()
+    # but after Y they are required
+    assert errors(check(tmp_path, remove(f"{A}/Week20"))) == {"SEN2-R020"}
+
+
+def test_request_source_absent_2024_voluntary_2025_required_2026(tmp_path):
+    result = check(tmp_path, add("Requests", "RequestSource", "1", person=p2))
+    assert errors(result) == {"SEN2-R028"}
+    assert "belongs in Requests in 2025 on" in _messages(result, "SEN2-R028")[0]
+    drop = remove("Requests/RequestSource", person=p2)
+    assert errors(check(tmp_path, drop, name="HF_SEN2_2025.xml", year=2025)) == set()
+    assert errors(check(tmp_path, drop, name="HF_SEN2_2026.xml", year=2026)) == {"SEN2-R020"}
+
+
+def test_2023_shape_attendance_pattern_and_res_under_active_plans(tmp_path):
+    shape_2023 = chain(add(PD, "AttendancePattern", "FT"), add(AP, "Res", "A"), add(AP, "WBP", "S"))
+    result = check(tmp_path, shape_2023, name="HF_SEN2_2023.xml", year=2023)
+    assert errors(result) - {"SEN2-R053"} == set(), [f.message for f in result.findings]
+    result = check(tmp_path, shape_2023)   # the same in a 2024 return: three items out of place
+    assert errors(result) == {"SEN2-R028"}
+    messages = " ".join(_messages(result, "SEN2-R028"))
+    assert "<AttendancePattern> is not part of PlacementDetail in a 2024 return; it belongs in " \
+           "PlacementDetail in 2023" in messages
+    assert "<Res> is not part of ActivePlans in a 2024 return; it belongs in ActivePlans in 2023 " \
+           "and in PlacementDetail in 2024 on" in messages
+
+
+def test_review_and_phase_transfer_items_by_year(tmp_path):
+    items = chain(add(AP, "ReviewMeeting", "2023-11-01"), add(AP, "ReviewOutcome", "A"),
+                  add(AP, "ReviewDraft", "2023-11-20"), add(AP, "PhaseTransferDueDate", "2024-02-15"),
+                  add(AP, "PhaseTransferFinalDate", "2024-02-10"))
+    for year in (2025, 2026):
+        result = check(tmp_path, items, name=f"HF_SEN2_{year}.xml", year=year)
+        assert errors(result) == set(), [f.message for f in result.findings]
+    assert errors(check(tmp_path, items)) == {"SEN2-R028"}     # 2024: not yet items
+    no_draft = chain(add(AP, "ReviewMeeting", "2023-11-01"), add(AP, "ReviewOutcome", "A"))
+    assert errors(check(tmp_path, no_draft, name="HF_SEN2_2026.xml", year=2026)) == {"SEN2-R020"}
+    assert errors(check(tmp_path, no_draft, name="HF_SEN2_2025.xml", year=2025)) == set()
+
+
+def test_r067_final_date_without_due_date(tmp_path):
+    result = check(tmp_path, add(AP, "PhaseTransferFinalDate", "2024-02-10"), name="HF_SEN2_2025.xml",
+                   year=2025)
+    assert errors(result) == {"SEN2-R067"}
+
+
+def test_r068_phase_transfer_due_and_not_final(tmp_path):
+    result = check(tmp_path, add(AP, "PhaseTransferDueDate", "2025-02-15"), name="HF_SEN2_2026.xml",
+                   year=2026)
+    assert errors(result) == set() and "SEN2-R068" in result.rules_with("query")
+
+
+def test_school_census_extended_ethnicity_codes(tmp_path):
+    for code in ("WSCO", "AKPA", "WENG", "BBRI"):
+        assert errors(check(tmp_path, set_text("Ethnicity", code))) == set(), code
+    assert errors(check(tmp_path, set_text("Ethnicity", "ZZZZ"))) == {"SEN2-R021"}
+
+
+@pytest.mark.parametrize("item", ["DMO", "DCO"])
+def test_header_confirmations_are_y_n_or_r(tmp_path, item):
+    def mutate(root):
+        first(root, f"Header/Source/{item}").text = "X"
+    assert errors(check(tmp_path, mutate)) == {"SEN2-R021"}
+
+
+def test_sex_u_policy(tmp_path, monkeypatch):
+    from foundation.settings import get_settings
+    assert "SEN2-R036" in check(tmp_path, set_text("Sex", "U")).rules_with("query")
+    for policy, expected in (("accept", set()), ("reject", {"SEN2-R021"})):
+        monkeypatch.setenv("SENDWH_SEN2_SEX_U", policy)
+        get_settings.cache_clear()
+        try:
+            result = check(tmp_path, set_text("Sex", "U"))
+            assert errors(result) == expected and "SEN2-R036" not in result.rules_with()
+        finally:
+            monkeypatch.delenv("SENDWH_SEN2_SEX_U")
+            get_settings.cache_clear()
+
+
+def test_every_rule_says_where_it_comes_from():
+    assert all(r.source and (r.source.startswith(("guide", "evidence", "ours"))) for r in RULES.values())

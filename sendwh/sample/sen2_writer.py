@@ -1,6 +1,15 @@
 """Write SEN2 person-level XML returns (sen2-spec.md "XML shape"), one per year, streamed
 with lxml.etree.xmlfile. The return describes the case data as it stood at the census
-date: decisions and outcomes dated after the census are reported as A (awaiting)."""
+date: decisions and outcomes dated after the census are reported as A (awaiting).
+
+Each Person is built with every item the population gives, whatever the year, then put into
+the year's shape by its profile (sen2.shape): 2023's GenderCurrent, AttendancePattern and
+Res/WBP under ActivePlans; RequestSource and DSCO from 2025; ReviewDraft and the phase-transfer
+dates where the population has them. The items no case system here records are derived
+deterministically from the population: AttendancePattern FT for a placement at a school or
+college (URN or UKPRN); ReviewDraft a few days after a review that decided to amend; a phase
+transfer for a child whose plan is active and who moved into secondary school or into post-16
+in the collection period, due on the statutory deadline, finalised on time for most."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -9,7 +18,9 @@ from pathlib import Path
 from lxml import etree
 
 from foundation.identifiers import make_upn
-from foundation.reference import sen2_item
+from foundation.reference import gender_current_sex, statutory
+from sen2.shape import shape
+from sen2.xsd import code_list_for_year
 
 from . import calibration as cal
 from .defects import Injector, corrupt_upn
@@ -35,18 +46,52 @@ def _active(pl: Plan | None, c: date) -> bool:
     return pl is not None and pl.start <= c and (pl.cease_date is None or pl.cease_date > c)
 
 
+LIMITS = statutory()
+YEAR = [0]   # the year being written (write_sen2 sets it)
+
+
+def settings_in(year: int) -> list[str]:
+    return code_list_for_year("sen_setting", year)
+
+# Sex -> 2023's GenderCurrent code (the first code read as that sex: U -> 0, not known)
+GENDER_CURRENT = {sex: code for code, sex in sorted(gender_current_sex().items(), reverse=True)}
+# age on 31 August at the start of the phase a child moves into: secondary, post-16
+SECONDARY_AGE, POST16_AGE = 11, 16
+
+
+def _age_on(birth: date, on: date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _phase_transfer(pl: Plan, year: int, c: date) -> tuple[date, date | None] | None:
+    """(due, final) for a child moving phase in September of the collection period (Y-1)."""
+    age = _age_on(pl.person.birth, date(year - 1, 8, 31))
+    deadline = {SECONDARY_AGE: LIMITS.phase_transfer_deadline,
+                POST16_AGE: LIMITS.post16_transfer_deadline}.get(age)
+    if deadline is None or pl.start > date(year - 2, 9, 1):
+        return None
+    due = LIMITS.deadline_on(deadline, year - 1)
+    idx = pl.person.idx
+    if idx % 10 == 1:
+        return due, None                                   # still open
+    final = due + timedelta(days=1 + idx % 40) if idx % 10 == 0 else due - timedelta(days=idx % 60)
+    return due, (final if final <= c else None)
+
+
 def _placement(parent, tag: str, x, with_entry: bool) -> None:
     el = SE(parent, tag)
     if x.urn:
         _text(el, "URN", x.urn)
     elif x.ukprn:
         _text(el, "UKPRN", x.ukprn)
-    else:
-        _text(el, "SENSetting", x.setting)
+    else:   # a setting the year's list does not have yet (NEET, NIEC, NIEO before 2024): OTH
+        _text(el, "SENSetting", x.setting if x.setting in settings_in(YEAR[0]) else "OTH")
     _text(el, "PlacementRank", str(x.rank))
     if with_entry:
         _text(el, "EntryDate", _iso(x.entry))
-    _text(el, "SENUnitIndicator", _b(x.sen_unit))
+        if x.urn or x.ukprn:
+            _text(el, "AttendancePattern", "FT")
+    _text(el, "SENunitIndicator", _b(x.sen_unit))
     _text(el, "ResourcedProvisionIndicator", _b(x.resourced))
 
 
@@ -70,13 +115,17 @@ def _named_plan(parent, pl: Plan, c: date, p0: date) -> None:
         _text(np_, "CeaseReason", pl.cease_reason)
 
 
-def _active_plans(parent, pl: Plan, c: date) -> None:
+def _active_plans(parent, pl: Plan, c: date, year: int) -> None:
     ap = SE(parent, "ActivePlans")
     now = [x for x in pl.placements if x.entry <= c and (x.leaving is None or x.leaving >= c)]
     if not any(x.rank == 1 for x in now):
         now = [x for x in pl.placements if x.rank == 1][-1:] + [x for x in now if x.rank != 1]
     for x in sorted(now, key=lambda x: x.rank):
         _placement(ap, "PlacementDetail", x, True)
+    if pl.res:
+        _text(ap, "Res", pl.res)
+    if pl.wbp:
+        _text(ap, "WBP", pl.wbp)
     for code, rank, _d in pl.person.needs:
         n = SE(ap, "SENneed")
         _text(n, "SENtype", code)
@@ -87,9 +136,17 @@ def _active_plans(parent, pl: Plan, c: date) -> None:
         _text(ap, "ReviewMeeting", _iso(r.date))
         _text(ap, "ReviewOutcome", r.outcome)
         _text(ap, "LastReview", _iso(r.date))
+        draft = r.date + timedelta(days=7 + pl.person.idx % (LIMITS.review_decision_days - 7))
+        if r.outcome == "A" and draft <= c:
+            _text(ap, "ReviewDraft", _iso(draft))
+    transfer = _phase_transfer(pl, year, c)
+    if transfer is not None:
+        _text(ap, "PhaseTransferDueDate", _iso(transfer[0]))
+        if transfer[1] is not None:
+            _text(ap, "PhaseTransferFinalDate", _iso(transfer[1]))
 
 
-def _request(parent, r: Request, pl: Plan | None, c: date, p0: date, p1: date) -> None:
+def _request(parent, r: Request, pl: Plan | None, c: date, p0: date, p1: date, year: int) -> None:
     req = SE(parent, "Requests")
     _text(req, "ReceivedDate", _iso(r.received))
     _text(req, "RequestSource", r.source)
@@ -124,10 +181,10 @@ def _request(parent, r: Request, pl: Plan | None, c: date, p0: date, p1: date) -
         if aout in ("Y", "H") and pl is not None:
             _named_plan(asm, pl, c, p0)
     if pl is not None and _active(pl, c):
-        _active_plans(req, pl, c)
+        _active_plans(req, pl, c, year)
 
 
-def _transfer_request(parent, pl: Plan, c: date, p0: date) -> None:
+def _transfer_request(parent, pl: Plan, c: date, p0: date, year: int) -> None:
     t = pl.transfer
     req = SE(parent, "Requests")
     _text(req, "ReceivedDate", _iso(t.review_start))
@@ -144,7 +201,7 @@ def _transfer_request(parent, pl: Plan, c: date, p0: date) -> None:
         _text(asm, tag, "0")
     _named_plan(asm, pl, c, p0)
     if _active(pl, c):
-        _active_plans(req, pl, c)
+        _active_plans(req, pl, c, year)
 
 
 def person_element(p, year: int) -> etree._Element | None:
@@ -172,6 +229,7 @@ def person_element(p, year: int) -> etree._Element | None:
     _text(el, "Forename", p.forename)
     _text(el, "PersonBirthDate", _iso(p.birth))
     _text(el, "Sex", p.sex)
+    _text(el, "GenderCurrent", GENDER_CURRENT.get(p.sex, GENDER_CURRENT["U"]))
     _text(el, "Ethnicity", p.ethnicity)
     _text(el, "PostCode", p.postcode)
     if p.upn:
@@ -181,10 +239,10 @@ def person_element(p, year: int) -> etree._Element | None:
     if p.upn_unknown and not p.upn and not p.uln:
         _text(el, "UPNunknown", p.upn_unknown)
     if transfer_plan:
-        _transfer_request(el, pl, c, p0)
+        _transfer_request(el, pl, c, p0, year)
     for r in reqs:
-        _request(el, r, r.plan if (r.plan is not None and plan_relevant) else None, c, p0, p1)
-    return el
+        _request(el, r, r.plan if (r.plan is not None and plan_relevant) else None, c, p0, p1, year)
+    return shape(el, year)
 
 
 def _person_defect(el, inj: Injector, position: int) -> int:
@@ -213,8 +271,9 @@ def _person_defect(el, inj: Injector, position: int) -> int:
         upn.text = corrupt_upn(upn.text)
         field = "UPN"
     elif kind == "unknown_code":
-        el.find("Sex").text = "X"
-        field = "Sex"
+        sex = el.find("Sex") if el.find("Sex") is not None else el.find("GenderCurrent")
+        sex.text = "X"
+        field = sex.tag
     elif kind == "blank_mandatory":
         el.find("Requests/ReceivedDate").text = ""
         field = "ReceivedDate"
@@ -229,6 +288,7 @@ def _person_defect(el, inj: Injector, position: int) -> int:
 
 def write_sen2(data: BoroughData, year: int, path: Path, inj: Injector, serial: int) -> int:
     c = cal.census_date(year)
+    YEAR[0] = year
     la = data.spec.la_number
     if inj.rate > 0 and inj.rng.random() < inj.rate:
         la = inj.other_la
@@ -247,13 +307,12 @@ def write_sen2(data: BoroughData, year: int, path: Path, inj: Injector, serial: 
             _text(src, "LEA", la)
             _text(src, "SoftwareCode", "sendwh")
             _text(src, "Release", "0.1")
-            _text(src, "SerialNo", str(serial))
+            _text(src, "SerialNo", f"{serial % 1000:03d}")   # three digits
             _text(src, "DateTime", f"{year}-02-01T09:00:00")
             _text(src, "DMO", "Y")
             _text(src, "DCO", "Y")
-            if sen2_item("DSCO").in_year(year):
-                _text(src, "DSCO", "Y")
-            xf.write(header, pretty_print=True)
+            _text(src, "DSCO", "Y")
+            xf.write(shape(header, year), pretty_print=True)
             with xf.element("Persons"):
                 for p in data.persons:
                     el = person_element(p, year)

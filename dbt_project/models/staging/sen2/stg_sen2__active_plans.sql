@@ -15,7 +15,12 @@ renamed as (
         source.transfer_la,
         source.review_meeting as review_meeting_on,
         source.review_outcome,
-        source.last_review as last_review_on
+        source.last_review as last_review_on,
+        source.review_draft as review_draft_on,
+        source.phase_transfer_due_date as phase_transfer_due_on,
+        source.phase_transfer_final_date as phase_transfer_final_on,
+        source.res as active_plan_res,
+        source.wbp as active_plan_wbp
     from source
 ),
 

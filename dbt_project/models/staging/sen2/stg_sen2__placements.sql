@@ -23,7 +23,8 @@ renamed as (
         source.sen_unit as is_sen_unit,
         source.resourced_provision as is_resourced_provision,
         source.res,
-        source.wbp
+        source.wbp,
+        source.attendance_pattern
     from source
 ),
 
