@@ -90,16 +90,23 @@ def test_hf_statements_outstanding_follow_the_published_january_figures(q):
 
 def test_open_cases_are_as_at_the_run_date_and_ordered_by_urgency(q):
     rows = q("select urgency_rank, received_on, stage, days_left, decision_due_on, plan_due_on, "
-             "today_on::text, is_breached from marts.ehc_open_cases order by urgency_rank")
+             "today_on::text, is_breached, work_item, due_on from marts.ehc_open_cases "
+             "order by urgency_rank")
     assert rows, "the sample has open requests"
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
     assert [r[3] for r in rows] == sorted(r[3] for r in rows)
-    from datetime import date
+    from datetime import date, timedelta
     today = date.fromisoformat(TODAY)
-    for _, received, stage, days_left, decision_due, plan_due, today_on, breached in rows:
-        assert today_on == TODAY and received <= today
-        due = decision_due if stage == "awaiting decision" else plan_due
-        assert days_left == (due - today).days and breached == (days_left < 0)
+    for _, received, stage, days_left, decision_due, plan_due, today_on, breached, item, due_on in rows:
+        assert today_on == TODAY and days_left == (due_on - today).days and breached == (days_left < 0)
+        if item == "request":
+            assert received <= today
+            assert due_on == (decision_due if stage == "awaiting decision" else plan_due)
+        else:
+            assert received is None and stage in ("annual review", "review decision", "phase transfer")
+            assert due_on <= today + timedelta(days=91)
+    items = {r[8] for r in rows}
+    assert items == {"request", "annual review", "phase transfer"}
 
 
 def test_marts_carry_pseudonymous_keys_never_identifiers(q):
