@@ -133,3 +133,24 @@ def test_the_worklist_carries_overdue_reviews_and_open_phase_transfers(built):
     assert [r[7] for r in rows if r[1] == "request"] == [date(2024, 9, 1)]
     ranks = _q(built, "select days_left from marts.ehc_open_cases order by urgency_rank")
     assert [r[0] for r in ranks] == sorted(r[0] for r in ranks)
+
+
+def test_the_new_marts_and_review_dates_passed_their_gates(built):
+    rows = _q(built, 'select borough, asset, "check", passed, rows_checked > 0 from audit.dq_scorecard '
+                     "where asset in ('mart_reviews', 'case_review_dates') order by 2, 1, 3")
+    assert rows == [
+        ("HF", "case_review_dates", "decision_after_request", True, True),
+        ("KC", "case_review_dates", "decision_after_request", True, True),
+        ("WCC", "case_review_dates", "decision_after_request", True, True),
+        ("ALL", "mart_reviews", "review_bands_sum", True, True),
+        ("ALL", "mart_reviews", "review_years_sum_months", True, True),
+        ("HF", "mart_reviews", "review_bands_sum", True, True),
+        ("HF", "mart_reviews", "review_years_sum_months", True, True),
+        ("KC", "mart_reviews", "review_bands_sum", True, True),
+        ("KC", "mart_reviews", "review_years_sum_months", True, True),
+        ("WCC", "mart_reviews", "review_bands_sum", True, True),
+        ("WCC", "mart_reviews", "review_years_sum_months", True, True),
+    ]
+    published = _q(built, "select table_name from information_schema.tables where table_schema = 'marts' "
+                          "and table_name in ('annual_reviews', 'phase_transfers') order by 1")
+    assert published == [("annual_reviews",), ("phase_transfers",)]

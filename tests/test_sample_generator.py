@@ -472,8 +472,7 @@ def reviews_and_phase_transfers(root: Path, borough: str) -> tuple[list[dict], l
 @pytest.mark.parametrize("borough", ["HF", "KC", "WCC"])
 def test_reviews_and_phase_transfers_follow_the_calibration(sample, borough):
     from foundation.reference import statutory
-    from sendwh.sample.calibration import (PHASE_TRANSFER_ON_TIME, REVIEW_DECISION_ON_TIME,
-                                           REVIEW_ON_TIME)
+    from sendwh.sample.calibration import PHASE_TRANSFER_ON_TIME, REVIEW_DECISION_ON_TIME, REVIEW_ON_TIME
 
     limits = statutory()
     reviews, phases = reviews_and_phase_transfers(sample, borough)
