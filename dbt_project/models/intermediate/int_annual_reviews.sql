@@ -131,7 +131,7 @@ final as (
         review_on + {{ review_decision_days() }} as decision_due_on,
         decision_on - review_on as days_to_decision,
         coalesce(decision_on - review_on <= {{ review_decision_days() }}, false)
-            as is_decision_within_4_weeks,
+        as is_decision_within_4_weeks,
         review_on is not null and decision_on is null as is_decision_awaited
     from cycles
 )

@@ -24,7 +24,7 @@ months as (
         month_start::date as period_start,
         (month_start + interval '1 month')::date as period_end
     from bounds
-    cross join generate_series(bounds.first_month, bounds.last_month, interval '1 month') as month_start
+    cross join generate_series(first_month, last_month, interval '1 month') as month_start
 ),
 
 years as (
@@ -34,8 +34,14 @@ years as (
         (year_start + interval '1 year')::date as period_end
     from bounds
     cross join generate_series(
-        date_trunc('year', bounds.first_month), date_trunc('year', bounds.last_month), interval '1 year'
+        date_trunc('year', first_month), date_trunc('year', last_month), interval '1 year'
     ) as year_start
+),
+
+periods as (
+    select * from months
+    union all
+    select * from years
 ),
 
 boroughs as (
@@ -50,7 +56,7 @@ grid as (
         periods.period_end,
         least(periods.period_end - 1, {{ today() }}) as as_at_on
     from boroughs
-    cross join (select * from months union all select * from years) as periods
+    cross join periods
 ),
 
 due as (
@@ -66,8 +72,8 @@ due as (
     inner join cycles
         on
             grid.borough = cycles.borough
-            and cycles.due_on >= grid.period_start
-            and cycles.due_on < grid.period_end
+            and grid.period_start <= cycles.due_on
+            and grid.period_end > cycles.due_on
             and cycles.due_on <= {{ today() }}
     group by grid.borough, grid.period_type, grid.period_start
 ),
@@ -82,9 +88,9 @@ overdue as (
     inner join cycles
         on
             grid.borough = cycles.borough
-            and cycles.due_on < grid.as_at_on
-            and coalesce(cycles.review_on > grid.as_at_on, true)
-            and coalesce(cycles.plan_cease_on > grid.as_at_on, true)
+            and grid.as_at_on > cycles.due_on
+            and coalesce(grid.as_at_on < cycles.review_on, true)
+            and coalesce(grid.as_at_on < cycles.plan_cease_on, true)
     group by grid.borough, grid.period_type, grid.period_start
 ),
 
@@ -103,8 +109,8 @@ meetings as (
     inner join cycles
         on
             grid.borough = cycles.borough
-            and cycles.review_on >= grid.period_start
-            and cycles.review_on < grid.period_end
+            and grid.period_start <= cycles.review_on
+            and grid.period_end > cycles.review_on
     group by grid.borough, grid.period_type, grid.period_start
 ),
 
