@@ -65,6 +65,10 @@ CASE_TABLES = {
                        required="plan_id cease_date cease_reason", codes="cease_reason"),
     "transfers": _t("case_transfers", key="transfer_id",
                     required="transfer_id person_id transfer_outcome", codes="transfer_outcome"),
+    # a plan amended ahead of a move between school phases or into a post-16 institution
+    "phase_transfers": _t("case_phase_transfers", key="phase_transfer_id",
+                          required="phase_transfer_id plan_id phase_transfer transfer_date",
+                          codes="phase_transfer"),
 }
 
 SEN2_TABLES = {

@@ -31,6 +31,8 @@ ATTENDANCE_PATTERN = _codes("attendance_pattern")
 LEDGER_VALUE_TYPE = _codes("value_type")
 # Statement-to-plan transfer outcomes (case systems only; SEN2 has no statements).
 TRANSFER_OUTCOME = _codes("transfer_outcome")
+# Phase transfers (case systems only): the move a plan is amended for, which sets its deadline.
+PHASE_TRANSFER = _codes("phase_transfer")
 
 # raw column -> the code list its values come from (what the loader checks)
 CODE_LISTS: dict[str, frozenset[str]] = {
@@ -56,6 +58,7 @@ CODE_LISTS: dict[str, frozenset[str]] = {
     "sen_type_rank": RANK,
     "value_type": LEDGER_VALUE_TYPE,
     "transfer_outcome": TRANSFER_OUTCOME,
+    "phase_transfer": PHASE_TRANSFER,
 }
 
 

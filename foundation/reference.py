@@ -84,6 +84,7 @@ class Statutory:
     no_plan_notice_days: int         # request -> notice of a decision not to issue (16 weeks)
     transfer_deadline_days: int      # statement-to-plan transfer review (18 weeks)
     review_decision_days: int        # annual review meeting -> decision (4 weeks)
+    review_interval_months: int      # plan issued or last reviewed -> next review (12 months)
     phase_transfer_deadline: str     # MM-DD: a plan amended for a school phase transfer
     post16_transfer_deadline: str    # MM-DD: ... for a move to a post-16 institution
     max_age: int                     # the oldest age a plan covers

@@ -133,9 +133,20 @@ def _print_marts(console: Console) -> None:
             "select borough, census_year, sum(ehcplans) from marts.ehcp_caseload "
             "where census_year >= 2022 group by 1, 2 order by borough = 'ALL', 1, 2").fetchall()
         open_cases = conn.execute(
-            "select borough, count(*), count(*) filter (where is_breached), "
+            "select borough, work_item, count(*), count(*) filter (where is_breached), "
             "count(*) filter (where days_left between 0 and 14) from marts.ehc_open_cases "
-            "group by 1 order by 1").fetchall()
+            "group by 1, 2 order by 1, 2").fetchall()
+        reviews = conn.execute(
+            "select borough, calendar_year, plans_due_review, pc_reviews_within_12_months, "
+            "review_meetings, pc_decisions_within_4_weeks, reviews_overdue_at_period_end "
+            "from marts.annual_reviews where period_type = 'year' "
+            "and calendar_year >= extract(year from %s::date) - 2 "
+            "order by borough = 'ALL', borough, calendar_year", (SAMPLE_AS_OF,)).fetchall()
+        phase_transfers = conn.execute(
+            "select borough, transfer_year, transfers_due, finalised_by_deadline, finalised_late, "
+            "still_open, pc_finalised_by_deadline from marts.phase_transfers "
+            "where phase_transfer = 'all' and transfer_year >= extract(year from %s::date) - 1 "
+            "order by borough = 'ALL', borough, transfer_year", (SAMPLE_AS_OF,)).fetchall()
         names = [r[0] for r in conn.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' order by 1")]
         counts = [(name, conn.execute(sql.SQL("select count(*) from marts.{}").format(
@@ -149,10 +160,22 @@ def _print_marts(console: Console) -> None:
     for row in caseload:
         table.add_row(*map(str, row))
     console.print(table)
-    table = Table("borough", "open requests", "breached", "due within 14 days",
-                  title=f"ehc_open_cases as at {SAMPLE_AS_OF}")
+    table = Table("borough", "work item", "open", "breached", "due within 14 days",
+                  title=f"ehc_open_cases as at {SAMPLE_AS_OF} (requests, annual reviews and "
+                        "phase transfers coming due)")
     for row in open_cases:
         table.add_row(*map(str, row))
+    console.print(table)
+    table = Table("borough", "year", "reviews due", "within 12 months %", "meetings",
+                  "decision within 4 wks %", "overdue at year end (or today)",
+                  title="annual_reviews")
+    for row in reviews:
+        table.add_row(*(str(v if v is not None else "-") for v in row))
+    console.print(table)
+    table = Table("borough", "year of move", "transfers due", "finalised by deadline", "late",
+                  "still open", "by deadline %", title="phase_transfers (15 February; 31 March into post-16)")
+    for row in phase_transfers:
+        table.add_row(*(str(v if v is not None else "-") for v in row))
     console.print(table)
     console.print("marts: " + ", ".join(f"{name} ({n:,} rows)" for name, n in counts))
 

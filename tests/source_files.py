@@ -38,9 +38,22 @@ LA Code,Child ID,Need,Rank,Date Recorded
 205,C003,Hearing impairment,1,20/10/2022
 """
 
+# P001 (from 30/05/2023): reviewed on time (decision in 21 days), then late (decision in 35
+# days, amended); its next review, due 10/06/2026, is overdue on 30/11/2026. P004: on time,
+# ceased before its next. P010 (from 15/12/2016): never reviewed, overdue since 15/12/2017.
 HF_REVIEWS = """\
-LA Code,Review ID,Plan ID,Review Date,Outcome
-205,RV1,P001,20/05/2024,Maintain
+LA Code,Review ID,Plan ID,Review Date,Outcome,Decision Notified,Draft Amended Plan,Final Amended Plan
+205,RV1,P001,20/05/2024,Maintain,10/06/2024,,
+205,RV2,P001,10/06/2025,Amend,15/07/2025,15/07/2025,01/09/2025
+205,RV3,P004,01/10/2023,Maintain,20/10/2023,,
+"""
+
+# P001 moves to secondary school in September 2026, its plan finalised before 15 February;
+# P010 moved to a post-16 institution in September 2021, finalised 20 days after 31 March.
+HF_PHASE_TRANSFERS = """\
+LA Code,Phase Transfer ID,Plan ID,Transfer Type,Moving On,Statutory Deadline,Amended Plan Finalised
+205,PT1,P001,Primary to secondary,01/09/2026,15/02/2026,10/02/2026
+205,PT2,P010,School to post-16,01/09/2021,31/03/2021,20/04/2021
 """
 
 HF_TRANSFERS = f"""\
@@ -49,6 +62,9 @@ LA Code,Child ID,UPN,ULN,UPN Unknown Reason,Surname,Forename,Date of Birth,Gende
 205,C011,{UPN_11},,,Green,Dee,07/07/2001,Female,WIRI,W6 2BB,T002,01/02/2009,01/10/2016,,Ceased,,,
 """
 
+# WP1 (from 12/07/2023): reviewed within 12 months (decision on day 28), then late with the
+# decision still awaited; overdue again from 15/08/2026. Its move to secondary school in
+# September 2025 has no final amended plan: open, past its 15 February deadline.
 WCC_EXTRACT = f"""\
 HDR|WCC|213|20261130
 PER|W1|{UPN_WCC}|||Patel|Ria|20140102|2|AIND|W2 1AA
@@ -57,8 +73,10 @@ ASM|WR1|ISSUE|20230712|N|N|N
 PLN|WP1|WR1|W1|20230712|||N|N|
 PLC|WPL1|WP1|100200|||1|20230901||N|N
 NED|W1|AUT|1|20230712
-REV|WRV1|WP1|20240701|MAINTAIN
-TRL|7
+REV|WRV1|WP1|20240701|MAINTAIN|20240729||
+REV|WRV2|WP1|20250815||||
+PHT|WPT1|WP1|PRISEC|20250901|20250215|
+TRL|9
 """
 
 LEDGER_HF = """\
@@ -147,6 +165,7 @@ class SourceFiles:
         self._write("HF/case/hf_needs_20261130.csv", HF_NEEDS)
         self._write("HF/case/hf_reviews_20261130.csv", HF_REVIEWS)
         self._write("HF/case/hf_transfers_20261130.csv", HF_TRANSFERS)
+        self._write("HF/case/hf_phase_transfers_20261130.csv", HF_PHASE_TRANSFERS)
         return self.root / "HF" / "case"
 
     def wcc_extract(self, text: str = WCC_EXTRACT) -> Path:
@@ -185,10 +204,21 @@ class SourceFiles:
                             "SEN Unit", "Resourced"],
                            [["KPL1", "KP1", "100300", None, None, 1, date(2023, 9, 1), None, 0, 1]]),
             "Needs": (["Child No", "Need", "Rank", "Recorded"], [["K1", "SEMH", 1, date(2023, 6, 1)]]),
-            "Reviews": (["Review No", "Plan No", "Date", "Outcome"], [["KRV1", "KP1", date(2024, 6, 1), "A"]]),
+            # KP1 (from 01/06/2023): reviewed on its due day (decision in 19 days, amended),
+            # then within 12 months (decision in 33 days); overdue from 28/05/2026
+            "Reviews": (["Review No", "Plan No", "Date", "Outcome", "Decision Notified", "Draft Issued",
+                         "Final Issued"],
+                        [["KRV1", "KP1", date(2024, 6, 1), "A", date(2024, 6, 20), date(2024, 6, 20),
+                          date(2024, 8, 15)],
+                         ["KRV2", "KP1", date(2025, 5, 28), "M", date(2025, 6, 30), None, None]]),
             "Ceased": (["Plan No", "Ceased", "Reason"], []),
             "Transfers": (["Transfer No", "Child No", "Statement Date", "Review Started", "Transferred",
                            "Outcome"], []),
+            # to secondary school in September 2025, finalised on the deadline day
+            "Phase Transfers": (["Phase Transfer No", "Plan No", "Phase", "Transfer Date", "Due",
+                                 "Finalised"],
+                                [["KPT1", "KP1", "SEC", date(2025, 9, 1), date(2025, 2, 15),
+                                  date(2025, 2, 15)]]),
         }
         if mutate:
             mutate(sheets)

@@ -73,7 +73,8 @@ def test_a_refused_file_holds_publishing_back_until_a_good_one_replaces_it(files
     timeliness = db.execute("select borough, calendar_year, requests_received_in_year, plans_issued_den "
                             "from marts.ehc_timeliness where borough = 'HF' and calendar_year = 2023").fetchall()
     assert timeliness == [("HF", 2023, 2, 1)]
-    [(open_hf,)] = db.execute("select count(*) from marts.ehc_open_cases where borough = 'HF'").fetchone(),
+    [(open_hf,)] = db.execute("select count(*) from marts.ehc_open_cases where borough = 'HF' "
+                              "and work_item = 'request'").fetchone(),
     assert open_hf == 1  # R003, awaiting a decision
     assert db.execute("select status, published from audit.dq_runs order by started_at desc limit 1"
                       ).fetchone() in (("passed", True), ("warned", True))

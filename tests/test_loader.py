@@ -53,6 +53,40 @@ def test_hf_other_exports_and_transfers_load(files, db):
         ("T001", date(2016, 12, 15), "P"), ("T002", None, "C")]
     assert _batch_rows(db, "case_plans", transfers.batch_id, "plan_id, request_id, start_date") == [
         ("P010", None, date(2016, 12, 15))]
+    reviews = by_name["hf_reviews_20261130.csv"]
+    assert _batch_rows(db, "case_reviews", reviews.batch_id,
+                       "review_id, review_date, review_outcome, decision_date, draft_plan_date, "
+                       "final_plan_date") == [
+        ("RV1", date(2024, 5, 20), "M", date(2024, 6, 10), None, None),
+        ("RV2", date(2025, 6, 10), "A", date(2025, 7, 15), date(2025, 7, 15), date(2025, 9, 1)),
+        ("RV3", date(2023, 10, 1), "M", date(2023, 10, 20), None, None)]
+    phase = by_name["hf_phase_transfers_20261130.csv"]
+    assert phase.rows_by_table == {"case_phase_transfers": 2}
+    assert _batch_rows(db, "case_phase_transfers", phase.batch_id,
+                       "phase_transfer_id, plan_id, phase_transfer, transfer_date, due_date, "
+                       "final_date") == [
+        ("PT1", "P001", "SEC", date(2026, 9, 1), date(2026, 2, 15), date(2026, 2, 10)),
+        ("PT2", "P010", "P16", date(2021, 9, 1), date(2021, 3, 31), date(2021, 4, 20))]
+
+
+def test_a_phase_transfer_of_a_type_the_layout_does_not_know_is_refused(files, db):
+    from tests.source_files import HF_PHASE_TRANSFERS
+
+    path = files._write("HF/case/hf_phase_transfers_20261130.csv",
+                        HF_PHASE_TRANSFERS.replace("School to post-16", "Infant to junior"))
+    [result] = ingest("case", [path], "HF")
+    assert result.status == "rejected"
+    assert "unknown code 'Infant to junior'" in result.reason and "Transfer Type" in result.reason
+
+
+def test_a_phase_transfer_without_its_move_date_is_refused(files, db):
+    from tests.source_files import HF_PHASE_TRANSFERS
+
+    path = files._write("HF/case/hf_phase_transfers_20261130.csv",
+                        HF_PHASE_TRANSFERS.replace("01/09/2021", ""))
+    [result] = ingest("case", [path], "HF")
+    assert result.status == "rejected" and "mandatory field is blank" in result.reason
+    assert "Moving On" in result.reason and "row 3" in result.reason
 
 
 def test_kc_workbook_sheets_load_with_excel_dates(files, db):
@@ -65,6 +99,13 @@ def test_kc_workbook_sheets_load_with_excel_dates(files, db):
         ("KR1", date(2023, 2, 1), "Y", False)]
     assert _batch_rows(db, "case_placements", result.batch_id, "urn, resourced_provision") == [
         ("100300", True)]
+    assert _batch_rows(db, "case_reviews", result.batch_id,
+                       "review_id, review_outcome, decision_date, draft_plan_date, final_plan_date") == [
+        ("KRV1", "A", date(2024, 6, 20), date(2024, 6, 20), date(2024, 8, 15)),
+        ("KRV2", "M", date(2025, 6, 30), None, None)]
+    assert _batch_rows(db, "case_phase_transfers", result.batch_id,
+                       "phase_transfer_id, plan_id, phase_transfer, transfer_date, due_date, final_date") == [
+        ("KPT1", "KP1", "SEC", date(2025, 9, 1), date(2025, 2, 15), date(2025, 2, 15))]
 
 
 def test_wcc_records_map_westminster_codes_to_sen2_codes(files, db):
@@ -75,7 +116,12 @@ def test_wcc_records_map_westminster_codes_to_sen2_codes(files, db):
     assert _batch_rows(db, "case_requests", result.batch_id, "request_source, request_outcome") == [
         ("2", "Y")]
     assert _batch_rows(db, "case_needs", result.batch_id, "need_type") == [("ASD",)]
-    assert _batch_rows(db, "case_reviews", result.batch_id, "review_outcome") == [("M",)]
+    assert _batch_rows(db, "case_reviews", result.batch_id,
+                       "review_id, review_outcome, decision_date, final_plan_date") == [
+        ("WRV1", "M", date(2024, 7, 29), None), ("WRV2", None, None, None)]
+    assert _batch_rows(db, "case_phase_transfers", result.batch_id,
+                       "phase_transfer_id, phase_transfer, transfer_date, due_date, final_date") == [
+        ("WPT1", "SEC", date(2025, 9, 1), date(2025, 2, 15), None)]
 
 
 def test_sen2_return_streams_into_its_tables_and_accepts_spelling_variants(files, db):
@@ -234,7 +280,7 @@ def test_a_column_added_to_a_raw_table_needs_no_code_change(files, db):
         [reviews] = [r for r in results if r.path.name.startswith("hf_reviews")]
         assert reviews.status == "loaded", reviews.reason
         assert _batch_rows(db, "case_reviews", reviews.batch_id, "review_id, review_note") == [
-            ("RV1", None)]
+            ("RV1", None), ("RV2", None), ("RV3", None)]
     finally:
         db.execute("alter table raw.case_reviews drop column review_note")
         forget()

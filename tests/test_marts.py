@@ -90,16 +90,63 @@ def test_hf_statements_outstanding_follow_the_published_january_figures(q):
 
 def test_open_cases_are_as_at_the_run_date_and_ordered_by_urgency(q):
     rows = q("select urgency_rank, received_on, stage, days_left, decision_due_on, plan_due_on, "
-             "today_on::text, is_breached from marts.ehc_open_cases order by urgency_rank")
+             "today_on::text, is_breached, work_item, due_on from marts.ehc_open_cases "
+             "order by urgency_rank")
     assert rows, "the sample has open requests"
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
     assert [r[3] for r in rows] == sorted(r[3] for r in rows)
-    from datetime import date
+    from datetime import date, timedelta
     today = date.fromisoformat(TODAY)
-    for _, received, stage, days_left, decision_due, plan_due, today_on, breached in rows:
-        assert today_on == TODAY and received <= today
-        due = decision_due if stage == "awaiting decision" else plan_due
-        assert days_left == (due - today).days and breached == (days_left < 0)
+    for _, received, stage, days_left, decision_due, plan_due, today_on, breached, item, due_on in rows:
+        assert today_on == TODAY and days_left == (due_on - today).days and breached == (days_left < 0)
+        if item == "request":
+            assert received <= today
+            assert due_on == (decision_due if stage == "awaiting decision" else plan_due)
+        else:
+            assert received is None and stage in ("annual review", "review decision", "phase transfer")
+            assert due_on <= today + timedelta(days=91)
+    items = {r[8] for r in rows}
+    assert items == {"request", "annual review", "phase transfer"}
+
+
+def test_annual_reviews_and_phase_transfers_follow_the_sample_calibration(q):
+    from sendwh.sample.calibration import (
+        PHASE_TRANSFER_ON_TIME,
+        REVIEW_DECISION_ON_TIME,
+        REVIEW_ON_TIME,
+    )
+
+    reviews = {r[0]: r[1:] for r in q(
+        "select borough, sum(plans_due_review), sum(reviews_within_12_months), "
+        "sum(reviews_late), sum(reviews_not_held), sum(review_meetings), "
+        "sum(decisions_within_4_weeks) "
+        "from marts.annual_reviews where period_type = 'year' and calendar_year between 2019 and 2025 "
+        "group by 1")}
+    for borough in ("HF", "KC", "WCC"):
+        due, within, late, not_held, meetings, decided = reviews[borough]
+        # not held: the plan ceased before its late review would have been held
+        assert within + late + not_held == due > 1000 and not_held < 0.02 * due
+        print(f"{borough} 2019-2025: reviews due {due}, within 12 months "
+              f"{100 * within / due:.1f}%, decisions within 4 weeks {100 * decided / meetings:.1f}%")
+        assert abs(100 * within / due - 100 * REVIEW_ON_TIME[borough]) < 5, borough
+        assert abs(100 * decided / meetings - 100 * REVIEW_DECISION_ON_TIME[borough]) < 5, borough
+    assert reviews["ALL"][0] == sum(reviews[b][0] for b in ("HF", "KC", "WCC"))
+    transfers = {r[0]: r[1:] for r in q(
+        "select borough, sum(transfers_due), sum(finalised_by_deadline), sum(still_open) "
+        "from marts.phase_transfers where phase_transfer = 'all' and transfer_year between 2019 and 2025 "
+        "group by 1")}
+    for borough in ("HF", "KC", "WCC"):
+        due, by_deadline, still_open = transfers[borough]
+        assert still_open == 0 and due > 500
+        assert abs(100 * by_deadline / due - 100 * PHASE_TRANSFER_ON_TIME[borough]) < 5, borough
+        print(f"{borough} 2019-2025: phase transfers due {due}, by the deadline "
+              f"{100 * by_deadline / due:.1f}%")
+    # next September's moves are open, their deadlines ahead, and on the worklist when near
+    [(open_next, past)] = q("select sum(still_open), sum(open_past_deadline) from marts.phase_transfers "
+                            "where borough = 'ALL' and phase_transfer = 'all' and transfer_year = 2027")
+    assert open_next > 0 and past == 0
+    [(on_list,)] = q("select count(*) from marts.ehc_open_cases where work_item = 'phase transfer'")
+    assert 0 < on_list <= open_next
 
 
 def test_marts_carry_pseudonymous_keys_never_identifiers(q):

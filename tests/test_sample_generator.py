@@ -9,7 +9,7 @@ import csv
 import hashlib
 import json
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -165,7 +165,7 @@ def test_manifest_lists_every_file_with_kind_and_rows(sample):
     on_disk = {str(p.relative_to(sample)) for p in all_files(sample)} - {"manifest.json"}
     assert listed == on_disk
     kinds = Counter((f["borough"], f["source_kind"]) for f in manifest["files"])
-    assert kinds[("HF", "case")] == 5 and kinds[("KC", "case")] == 1 and kinds[("WCC", "case")] == 1
+    assert kinds[("HF", "case")] == 6 and kinds[("KC", "case")] == 1 and kinds[("WCC", "case")] == 1
     for b in ("HF", "KC", "WCC"):
         assert kinds[(b, "sen2")] == 4
         # 2016/17 P01 .. 2026/27 P08
@@ -180,7 +180,8 @@ def test_hf_csv_columns_match_layout_and_carry_la_code(sample):
     ds = get_layout("HF")["case"]["datasets"]
     for dataset, pattern in (("requests", "hf_ehc_requests"), ("placements", "hf_placements"),
                              ("needs", "hf_needs"), ("reviews", "hf_reviews"),
-                             ("transfers", "hf_transfers")):
+                             ("transfers", "hf_transfers"),
+                             ("phase_transfers", "hf_phase_transfers")):
         path = sample / "HF" / "case" / f"{pattern}_{STAMP}.csv"
         raw = path.read_bytes()
         assert b"\r\n" not in raw
@@ -363,7 +364,8 @@ def test_every_code_in_case_files_is_in_the_layout_maps_or_sen2_lists(sample):
     hf = get_layout("HF")["case"]
     for dataset, pattern in (("requests", "hf_ehc_requests"), ("placements", "hf_placements"),
                              ("needs", "hf_needs"), ("reviews", "hf_reviews"),
-                             ("transfers", "hf_transfers")):
+                             ("transfers", "hf_transfers"),
+                             ("phase_transfers", "hf_phase_transfers")):
         rows = read_csv(sample / "HF" / "case" / f"{pattern}_{STAMP}.csv")
         for columns in hf["datasets"][dataset]["entities"].values():
             for field, col in columns.items():
@@ -428,6 +430,109 @@ def test_sen2_active_plans_agree_with_case_files(sample, borough):
         tree = etree.parse(str(sample / borough / "sen2" / f"{borough}_SEN2_{year}.xml"))
         n = len(tree.findall("Persons/Person/Requests/ActivePlans"))
         assert n == active_at(spells, census_date(year))
+
+
+# -- annual reviews and phase transfers ------------------------------------------------
+def reviews_and_phase_transfers(root: Path, borough: str) -> tuple[list[dict], list[dict]]:
+    """Reviews (plan, meeting, outcome, decision, draft, final) and phase transfers (plan,
+    kind, move, due, final) of a borough's case files, as SEN2/warehouse codes."""
+    if borough == "HF":
+        case = root / "HF" / "case"
+        codes = get_layout("HF")["case"]["codes"]
+        reviews = [{"plan": r["Plan ID"], "meeting": uk(r["Review Date"]),
+                    "outcome": codes["review_outcome"].get(r["Outcome"]),
+                    "decision": uk(r["Decision Notified"]), "draft": uk(r["Draft Amended Plan"]),
+                    "final": uk(r["Final Amended Plan"])}
+                   for r in read_csv(case / f"hf_reviews_{STAMP}.csv")]
+        phases = [{"plan": r["Plan ID"], "kind": codes["phase_transfer"][r["Transfer Type"]],
+                   "move": uk(r["Moving On"]), "due": uk(r["Statutory Deadline"]),
+                   "final": uk(r["Amended Plan Finalised"])}
+                  for r in read_csv(case / f"hf_phase_transfers_{STAMP}.csv")]
+        return reviews, phases
+    if borough == "KC":
+        s = read_kc(root)
+        reviews = [{"plan": r["Plan No"], "meeting": xl(r["Date"]), "outcome": r["Outcome"],
+                    "decision": xl(r["Decision Notified"]), "draft": xl(r["Draft Issued"]),
+                    "final": xl(r["Final Issued"])} for r in s["Reviews"]]
+        phases = [{"plan": r["Plan No"], "kind": r["Phase"], "move": xl(r["Transfer Date"]),
+                   "due": xl(r["Due"]), "final": xl(r["Finalised"])} for r in s["Phase Transfers"]]
+        return reviews, phases
+    _, rec = read_wcc(root)
+    codes = get_layout("WCC")["case"]["codes"]
+    reviews = [{"plan": r["plan_id"], "meeting": ymd(r["review_date"]),
+                "outcome": codes["review_outcome"].get(r["review_outcome"]),
+                "decision": ymd(r["decision_date"]), "draft": ymd(r["draft_plan_date"]),
+                "final": ymd(r["final_plan_date"])} for r in rec["REV"]]
+    phases = [{"plan": r["plan_id"], "kind": codes["phase_transfer"][r["phase_transfer"]],
+               "move": ymd(r["transfer_date"]), "due": ymd(r["due_date"]),
+               "final": ymd(r["final_date"])} for r in rec["PHT"]]
+    return reviews, phases
+
+
+@pytest.mark.parametrize("borough", ["HF", "KC", "WCC"])
+def test_reviews_and_phase_transfers_follow_the_calibration(sample, borough):
+    from foundation.reference import statutory
+    from sendwh.sample.calibration import PHASE_TRANSFER_ON_TIME, REVIEW_DECISION_ON_TIME, REVIEW_ON_TIME
+
+    limits = statutory()
+    reviews, phases = reviews_and_phase_transfers(sample, borough)
+    assert len(reviews) > 3000 and len(phases) > 1000
+    by_plan: dict[str, list[dict]] = {}
+    for r in reviews:
+        by_plan.setdefault(r["plan"], []).append(r)
+    starts = {}
+    if borough == "HF":
+        case = sample / "HF" / "case"
+        starts = {r["Plan ID"]: uk(r["Plan Start Date"])
+                  for r in read_csv(case / f"hf_ehc_requests_{STAMP}.csv") if r["Plan ID"]}
+        starts |= {r["Plan ID"]: uk(r["Transfer Completed"])
+                   for r in read_csv(case / f"hf_transfers_{STAMP}.csv") if r["Plan ID"]}
+    elif borough == "KC":
+        starts = {r["Plan No"]: xl(r["Issued"]) for r in read_kc(sample)["Plans"]}
+    else:
+        starts = {r["plan_id"]: ymd(r["start_date"]) for r in read_wcc(sample)[1]["PLN"]}
+    on_time = 0
+    for plan, held in by_plan.items():
+        anchor = starts[plan]
+        for r in sorted(held, key=lambda r: r["meeting"]):
+            on_time += r["meeting"] <= date(anchor.year + 1, anchor.month, min(anchor.day, 28)
+                                            if anchor.month == 2 else anchor.day)
+            anchor = r["meeting"]
+    assert abs(on_time / len(reviews) - REVIEW_ON_TIME[borough]) < 0.03
+    decided = [r for r in reviews if r["decision"]]
+    assert all(r["outcome"] for r in decided) and all(r["decision"] >= r["meeting"] for r in decided)
+    within = sum((r["decision"] - r["meeting"]).days <= limits.review_decision_days for r in decided)
+    assert abs(within / len(decided) - REVIEW_DECISION_ON_TIME[borough]) < 0.03
+    amended = [r for r in decided if r["outcome"] == "A"]
+    assert 0.15 < len(amended) / len(decided) < 0.35
+    assert all(r["draft"] for r in amended) and not any(r["draft"] for r in decided if r["outcome"] != "A")
+    assert all(r["final"] >= r["draft"] for r in amended if r["final"])
+    # phase transfers: the statutory deadline of the year of the move, by kind
+    for t in phases:
+        deadline = limits.post16_transfer_deadline if t["kind"] == "P16" else limits.phase_transfer_deadline
+        assert t["due"] == limits.deadline_on(deadline, t["move"].year) and t["move"].month == 9
+    assert {t["kind"] for t in phases} == {"EY", "SEC", "P16"}
+    closed = [t for t in phases if t["due"] < AS_OF - timedelta(days=90)]
+    by_deadline = sum(t["final"] is not None and t["final"] <= t["due"] for t in closed)
+    assert abs(by_deadline / len(closed) - PHASE_TRANSFER_ON_TIME[borough]) < 0.04
+    # next year's moves are on record, still open
+    assert any(t["move"].year == AS_OF.year + 1 and t["final"] is None for t in phases)
+
+
+def test_sample_case_extracts_with_reviews_and_phase_transfers_load(sample, fresh):
+    from extract.ingest import ingest
+
+    loaded = {}
+    for borough in ("HF", "KC", "WCC"):
+        results = ingest("case", [sample / borough / "case"], borough)
+        assert all(r.status == "loaded" for r in results), [r.reason for r in results]
+        for r in results:
+            for table, n in r.rows_by_table.items():
+                loaded[(borough, table)] = loaded.get((borough, table), 0) + n
+    for borough in ("HF", "KC", "WCC"):
+        reviews, phases = reviews_and_phase_transfers(sample, borough)
+        assert loaded[(borough, "case_reviews")] == len(reviews)
+        assert loaded[(borough, "case_phase_transfers")] == len(phases)
 
 
 # -- ledgers -------------------------------------------------------------------------

@@ -22,6 +22,19 @@ dated as (
     union all
     select batch_id, source_row, 'placement_entry_date', entry_on
     from staging.stg_case__placements where borough = {borough}
+    union all
+    select batch_id, source_row, 'review_date', review_on
+    from staging.stg_case__reviews where borough = {borough}
+    union all
+    select batch_id, source_row, 'review_decision_date', decision_on
+    from staging.stg_case__reviews where borough = {borough}
+    union all
+    select batch_id, source_row, 'final_amended_plan_date', final_plan_on
+    from staging.stg_case__reviews where borough = {borough}
+    union all
+    -- (a phase transfer's move and deadline may be ahead; its final amended plan may not)
+    select batch_id, source_row, 'phase_transfer_final_date', final_on
+    from staging.stg_case__phase_transfers where borough = {borough}
 ),
 
 final as (

@@ -27,6 +27,9 @@ keyed as (
     union all
     select batch_id, source_row, 'transfer', transfer_id
     from staging.stg_case__transfers where borough = {borough}
+    union all
+    select batch_id, source_row, 'phase transfer', phase_transfer_id
+    from staging.stg_case__phase_transfers where borough = {borough}
 ),
 
 final as (

@@ -30,9 +30,32 @@ transfers as (
     where borough = {borough}
 ),
 
+reviews as (
+    select 'annual_reviews ' || period_type || ' ' || period_start, measure, value
+    from {marts}.annual_reviews
+    cross join lateral (values
+        ('pc_reviews_within_12_months', pc_reviews_within_12_months),
+        ('pc_decisions_within_4_weeks', pc_decisions_within_4_weeks)
+    ) as measures (measure, value)
+    where borough = {borough}
+),
+
+phase_transfers as (
+    select 'phase_transfers ' || transfer_year || ' ' || phase_transfer, 'pc_finalised_by_deadline',
+        pc_finalised_by_deadline
+    from {marts}.phase_transfers
+    where borough = {borough}
+),
+
 final as (
     select figure || ' ' || measure as figure, value as percentage
-    from (select * from timeliness union all select * from monthly union all select * from transfers) as all_percentages
+    from (
+        select * from timeliness
+        union all select * from monthly
+        union all select * from transfers
+        union all select * from reviews
+        union all select * from phase_transfers
+    ) as all_percentages
     where value is not null
 )
 

@@ -90,6 +90,38 @@ spend as (
     group by fiscal_year_start, s251_line, measure
 ),
 
+reviews as (
+    select 'annual_reviews', period_type || ' ' || period_start, measure,
+        sum(value) filter (where borough = 'ALL'), sum(value) filter (where borough <> 'ALL')
+    from {marts}.annual_reviews
+    cross join lateral (values
+        ('plans_due_review', plans_due_review),
+        ('reviews_within_12_months', reviews_within_12_months),
+        ('reviews_late', reviews_late),
+        ('reviews_not_held', reviews_not_held),
+        ('reviews_overdue_at_period_end', reviews_overdue_at_period_end),
+        ('review_meetings', review_meetings),
+        ('decisions_within_4_weeks', decisions_within_4_weeks),
+        ('decisions_late', decisions_late),
+        ('decisions_awaited', decisions_awaited)
+    ) as measures (measure, value)
+    group by period_type, period_start, measure
+),
+
+phase_transfers as (
+    select 'phase_transfers', transfer_year || ' ' || phase_transfer, measure,
+        sum(value) filter (where borough = 'ALL'), sum(value) filter (where borough <> 'ALL')
+    from {marts}.phase_transfers
+    cross join lateral (values
+        ('transfers_due', transfers_due),
+        ('finalised_by_deadline', finalised_by_deadline),
+        ('finalised_late', finalised_late),
+        ('still_open', still_open),
+        ('open_past_deadline', open_past_deadline)
+    ) as measures (measure, value)
+    group by transfer_year, phase_transfer, measure
+),
+
 compared as (
     select * from caseload
     union all select * from timeliness
@@ -97,6 +129,8 @@ compared as (
     union all select * from transfers
     union all select * from unit_costs
     union all select * from spend
+    union all select * from reviews
+    union all select * from phase_transfers
 ),
 
 final as (

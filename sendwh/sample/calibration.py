@@ -121,3 +121,22 @@ EXTRA_REQUESTS_PER_PLAN = 0.45   # requests that do not lead to a plan, per plan
 EXTRA_OUTCOMES = {"N": 0.62, "W": 0.07, "aN": 0.25, "aW": 0.06}
 DECISION_WITHIN_6_WEEKS = 0.85
 FLAG_RATE = 0.006                # per mediation/tribunal flag (~2% of requests any flag)
+
+
+# Annual reviews and phase transfers (issue 12). DfE publishes no figures for these yet (SEN2
+# collects ReviewDraft and the phase-transfer dates from 2025), and domain.md has none, so the
+# shares below are assumptions: each borough's on-time share follows the same ordering as its
+# published 20-week timeliness (HF well behind KC and WCC), set at levels inspection reports
+# describe as common in London (most reviews on time, decisions after the meeting often slow).
+# Share of annual review meetings held within 12 months of the plan or the last review; a late
+# one is 1 to REVIEW_LATE_DAYS days late.
+REVIEW_ON_TIME = {"HF": 0.70, "KC": 0.88, "WCC": 0.92}
+REVIEW_LATE_DAYS = 150
+# Share of decisions after the meeting notified within 4 weeks (else 29 to 90 days).
+REVIEW_DECISION_ON_TIME = {"HF": 0.60, "KC": 0.80, "WCC": 0.85}
+# After a decision to amend: the draft is issued with the decision, the final amended plan
+# within 14 to N days at the first share (else later, up to 120 days).
+AMENDED_PLAN_DAYS = (0.8, 56)
+# Share of phase transfers whose amended plan is finalised by the deadline (15 February, or
+# 31 March for a move into a post-16 institution; else up to 90 days late).
+PHASE_TRANSFER_ON_TIME = {"HF": 0.75, "KC": 0.90, "WCC": 0.93}

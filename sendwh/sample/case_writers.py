@@ -20,14 +20,18 @@ from .population import BoroughData, Plan, Request
 
 CODE_FIELDS = ("sex", "ethnicity", "upn_unknown", "request_source", "request_outcome",
                "assessment_outcome", "plan_res", "plan_wbp", "dp", "cease_reason",
-               "sen_setting", "need_type", "review_outcome", "transfer_outcome")
+               "sen_setting", "need_type", "review_outcome", "transfer_outcome", "phase_transfer")
 BOOL_FIELDS = ("rya", "request_mediation", "request_tribunal", "week20",
                "assessment_mediation", "assessment_tribunal", "pb", "oa", "sen_unit",
                "resourced_provision")
 KEY_FIELDS = {"persons": ("person_id",), "requests": ("request_id", "received_date"),
               "assessments": ("request_id",), "plans": ("plan_id",), "ceased_plans": ("plan_id",),
               "placements": ("placement_id", "plan_id"), "needs": ("person_id", "need_type"),
-              "reviews": ("review_id", "plan_id"), "transfers": ("transfer_id", "person_id")}
+              "reviews": ("review_id", "plan_id"), "transfers": ("transfer_id", "person_id"),
+              "phase_transfers": ("phase_transfer_id", "plan_id", "transfer_date")}
+# a date and the decision that must not come before it (the defect decision_before_request)
+DECISION_ROLES = {"received_date": "received", "request_outcome_date": "decision",
+                  "review_date": "received", "decision_date": "decision"}
 FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 FIXED_PROPS_TIME = "2020-01-01T00:00:00Z"
 
@@ -78,8 +82,16 @@ def need_rows(p) -> list[dict]:
 
 
 def review_row(r) -> dict:
+    # the decision is recorded once it is notified
     return {"review_id": r.rv_id, "plan_id": r.plan.plan_id, "review_date": r.date,
-            "review_outcome": r.outcome}
+            "review_outcome": r.outcome if r.decision_date else None,
+            "decision_date": r.decision_date, "draft_plan_date": r.draft_date,
+            "final_plan_date": r.final_date}
+
+
+def phase_transfer_row(t) -> dict:
+    return {"phase_transfer_id": t.pt_id, "plan_id": t.plan.plan_id, "phase_transfer": t.kind,
+            "transfer_date": t.transfer_date, "due_date": t.due_date, "final_date": t.final_date}
 
 
 def transfer_row(t) -> dict:
@@ -123,10 +135,8 @@ def roles_for(entities: dict[str, dict[str, str]]) -> dict:
         for field, col in columns.items():
             if field in ("upn", "upn_unknown", "uln"):
                 roles[field] = col
-            elif field == "received_date":
-                roles["received"] = col
-            elif field == "request_outcome_date":
-                roles["decision"] = col
+            elif field in DECISION_ROLES:
+                roles[DECISION_ROLES[field]] = col
             if field in CODE_FIELDS and col not in roles["codes"]:
                 roles["codes"].append(col)
             if field in KEY_FIELDS.get(entity, ()) and col not in roles["keys"]:
@@ -219,6 +229,9 @@ def write_hf(data: BoroughData, layout: dict, root: Path, rel: Path, stamp: str,
                           ("ceased_plans", ceased_row(t.plan))]
             yield parts
     write("transfers", f"hf_transfers_{stamp}.csv", ents, trf_rows())
+    ents = ds["phase_transfers"]["entities"]
+    write("phase_transfers", f"hf_phase_transfers_{stamp}.csv", ents,
+          ([("phase_transfers", phase_transfer_row(t))] for t in data.phase_transfers))
 
 
 def _entity_rows(data: BoroughData) -> dict[str, list[dict]]:
@@ -233,6 +246,7 @@ def _entity_rows(data: BoroughData) -> dict[str, list[dict]]:
         "reviews": [review_row(r) for r in data.reviews],
         "ceased_plans": [c for c in (ceased_row(pl) for pl in data.plans) if c],
         "transfers": [transfer_row(t) for t in data.transfers],
+        "phase_transfers": [phase_transfer_row(t) for t in data.phase_transfers],
     }
 
 

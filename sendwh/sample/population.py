@@ -1,5 +1,6 @@
 """Simulate one borough's SEND caseload: statements, transfers, requests, plans,
-placements, needs and reviews, calibrated to the published figures (calibration.py).
+placements, needs, annual reviews and phase transfers, calibrated to the published figures
+(calibration.py).
 
 Stock and flow per census interval: existing cases cease by an age hazard (and at 25),
 statements transfer to plans on the published/invented schedule, and new plans fill the
@@ -119,8 +120,21 @@ class Placement:
 class Review:
     rv_id: str
     plan: Plan
-    date: date
-    outcome: str
+    date: date                         # the annual review meeting
+    outcome: str                       # the decision after it: A amend, M maintain, C cease
+    decision_date: date | None = None  # the decision notified (None: not yet, as at as_of)
+    draft_date: date | None = None     # draft amended plan issued (amend only)
+    final_date: date | None = None     # final amended plan issued
+
+
+@dataclass(slots=True, eq=False)
+class PhaseTransfer:
+    pt_id: str
+    plan: Plan
+    kind: str                          # EY, SEC, P16 (the phase_transfer code list)
+    transfer_date: date                # the move (1 September)
+    due_date: date                     # the plan must be amended by then (SEND Regulations 2014)
+    final_date: date | None            # the amended plan finalised (None: still open)
 
 
 @dataclass(slots=True, eq=False)
@@ -135,6 +149,7 @@ class BoroughData:
     reviews: list
     schools: dict
     census_years: list
+    phase_transfers: list = field(default_factory=list)
 
 
 @dataclass(slots=True, eq=False)
@@ -492,10 +507,20 @@ def simulate(spec: BoroughSpec, seed: int, as_of: date) -> BoroughData:
         _reviews(pl, sim, reviews, as_of)
     for n, p in enumerate(placements):
         p.pl_id = f"{code}-PL{n + 1:07d}"
+    # reviews and phase transfers draw from their own stream, so that adding them left every
+    # other figure of the sample as it was
+    review_rng = np.random.default_rng([int(seed), 6151, spec.index])
+    reviews = []
+    phase_transfers: list[PhaseTransfer] = []
+    for pl in plans:
+        _review_cycle(pl, spec.like, review_rng, reviews, as_of)
+        _phase_transfers(pl, spec.like, review_rng, phase_transfers, as_of)
     for n, r in enumerate(reviews):
         r.rv_id = f"{code}-RV{n + 1:07d}"
+    for n, t in enumerate(phase_transfers):
+        t.pt_id = f"{code}-PT{n + 1:06d}"
     return BoroughData(spec, as_of, persons, requests, plans, transfers, placements, reviews,
-                       schools, years)
+                       schools, years, phase_transfers)
 
 
 def _identity(p: Person, spec: BoroughSpec, rng: np.random.Generator) -> None:
@@ -599,3 +624,68 @@ def _reviews(pl: Plan, sim: _Sim, out: list, as_of: date) -> None:
         out.append(r)
         pl.reviews.append(r)
         k += 1
+
+
+def _review_cycle(pl: Plan, like: str, rng: np.random.Generator, out: list, as_of: date) -> None:
+    """Re-date a plan's annual reviews as a chain: each meeting within 12 months of the plan or
+    the last review (the borough's on-time share, calibration.REVIEW_ON_TIME), else late by up
+    to REVIEW_LATE_DAYS; then the decision, notified within 4 weeks at the borough's share, and
+    for an amendment the draft (with the decision) and final amended plans."""
+    four_weeks = LIMITS.review_decision_days
+    end = pl.cease_date or as_of + timedelta(days=1)
+    outcomes = [r.outcome for r in pl.reviews]
+    pl.reviews = []
+    anchor = pl.start
+    while True:
+        due = add_years(anchor, 1)
+        if rng.random() < cal.REVIEW_ON_TIME[like]:
+            meeting = due - timedelta(days=int(rng.integers(0, 43)))
+        else:
+            meeting = due + timedelta(days=int(rng.integers(1, cal.REVIEW_LATE_DAYS + 1)))
+        if meeting >= end or meeting > as_of:
+            break
+        k = len(pl.reviews)
+        outcome = outcomes[k] if k < len(outcomes) else ("A" if rng.random() < 0.25 else "M")
+        if pl.cease_date and pl.cease_reason != "1" and (pl.cease_date - meeting).days < 120:
+            outcome = "C"
+        if rng.random() < cal.REVIEW_DECISION_ON_TIME[like]:
+            days = int(rng.integers(3, four_weeks + 1))
+        else:
+            days = int(rng.integers(four_weeks + 1, 91))
+        decision = meeting + timedelta(days=days)
+        r = Review("", pl, meeting, outcome, decision if decision <= as_of else None)
+        if outcome == "A" and r.decision_date is not None:
+            r.draft_date = r.decision_date
+            final = r.draft_date + timedelta(days=int(rng.integers(14, cal.AMENDED_PLAN_DAYS[1] + 1)
+                                                  if rng.random() < cal.AMENDED_PLAN_DAYS[0]
+                                                  else rng.integers(cal.AMENDED_PLAN_DAYS[1] + 1, 121)))
+            r.final_date = final if final <= as_of else None
+        out.append(r)
+        pl.reviews.append(r)
+        anchor = meeting
+
+
+# the phase transfers a plan is amended for: (code, age at the birthday before the September
+# move, as _placements draws its phases) and which statutory deadline applies
+PHASE_TRANSFERS = (("EY", 5, "phase_transfer_deadline"), ("SEC", 11, "phase_transfer_deadline"),
+                   ("P16", 16, "post16_transfer_deadline"))
+
+
+def _phase_transfers(pl: Plan, like: str, rng: np.random.Generator, out: list, as_of: date) -> None:
+    """The plan's moves between phases: each September move whose deadline (15 February, or
+    31 March into post-16) falls while the plan is active, recorded from a year before the move;
+    finalised by the deadline at the borough's share (calibration.PHASE_TRANSFER_ON_TIME)."""
+    for kind, age, deadline in PHASE_TRANSFERS:
+        bday = add_years(pl.person.birth, age)
+        move = date(bday.year if bday <= date(bday.year, 9, 1) else bday.year + 1, 9, 1)
+        due = LIMITS.deadline_on(getattr(LIMITS, deadline), move.year)
+        if pl.start > due or (pl.cease_date is not None and pl.cease_date < due):
+            continue
+        if move - timedelta(days=365) > as_of or due < cal.EHCP_START:
+            continue
+        if rng.random() < cal.PHASE_TRANSFER_ON_TIME[like]:
+            final = due - timedelta(days=int(rng.integers(0, 61)))
+        else:
+            final = due + timedelta(days=int(rng.integers(1, 91)))
+        final = max(final, pl.start)
+        out.append(PhaseTransfer("", pl, kind, move, due, final if final <= as_of else None))

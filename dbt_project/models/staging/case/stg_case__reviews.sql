@@ -13,7 +13,10 @@ renamed as (
         source.review_id,
         source.plan_id,
         source.review_date as review_on,
-        source.review_outcome
+        source.review_outcome,
+        source.decision_date as decision_on,
+        source.draft_plan_date as draft_plan_on,
+        source.final_plan_date as final_plan_on
     from source
 ),
 
