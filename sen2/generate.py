@@ -15,11 +15,9 @@ the rows have, then put into the collection year's shape by its profile (sen2.sh
 year's items only, in the evidence's order and spelling (GenderCurrent in 2023, RequestSource
 and DSCO from 2025, SENunitIndicator).
 
-TODO(reviews): ReviewDraft, PhaseTransferDueDate and PhaseTransferFinalDate (voluntary 2025,
-mandatory 2026) are written when the request rows carry `review_draft_on`,
-`phase_transfer_due_on`, `phase_transfer_final_on`. Today only loaded SEN2 returns carry them
-(stg_sen2__active_plans); the case extracts' reviews and phase transfers (the `reviews`
-branch) are to feed sen2_return_requests with them.
+ReviewDraft, PhaseTransferDueDate and PhaseTransferFinalDate (voluntary 2025, mandatory 2026)
+come from the case extracts' annual reviews and phase transfers (int_reviews,
+int_return_phase_transfers), or from what a loaded return said.
 """
 from __future__ import annotations
 
@@ -67,7 +65,8 @@ select person_key, request_key, plan_key, received_on, request_source, is_young_
        request_outcome_on, request_outcome, has_request_mediation, has_request_tribunal,
        assessment_outcome, assessment_outcome_on, has_assessment_mediation,
        has_assessment_tribunal, has_week20_exception, named_plan_start_on, has_personal_budget,
-       cease_on, cease_reason, has_active_plan, review_on, review_outcome
+       cease_on, cease_reason, has_active_plan, review_on, review_outcome, review_draft_on,
+       phase_transfer_due_on, phase_transfer_final_on
 from {SCHEMA}.sen2_return_requests
 where borough = %s and collection_year = %s
 order by person_key, received_on, request_key, plan_key
@@ -333,10 +332,9 @@ def _write_request(xf, r: dict, plan_details: list[dict], placement_details: lis
                 _leaf(xf, "ReviewMeeting", _d(r["review_on"]))
                 _leaf(xf, "ReviewOutcome", r["review_outcome"])
                 _leaf(xf, "LastReview", _d(r["review_on"]))
-                # the TODO(reviews) seam above: written when the rows carry them
-                _leaf(xf, "ReviewDraft", _d(r.get("review_draft_on")))
-                _leaf(xf, "PhaseTransferDueDate", _d(r.get("phase_transfer_due_on")))
-                _leaf(xf, "PhaseTransferFinalDate", _d(r.get("phase_transfer_final_on")))
+                _leaf(xf, "ReviewDraft", _d(r["review_draft_on"]))
+                _leaf(xf, "PhaseTransferDueDate", _d(r["phase_transfer_due_on"]))
+                _leaf(xf, "PhaseTransferFinalDate", _d(r["phase_transfer_final_on"]))
 
 
 def _write_placement(xf, element: str, p: dict) -> None:

@@ -20,8 +20,10 @@ Decisions (the spec and the evidence leave these open; kept here so they are vis
   further is required in the Requests module (guide 2.5), nor after Exported (2.8); an H
   request needs no ReceivedDate or RYA (2.1, 2.3); after AssessmentOutcome A or W nothing
   further (3.1). From 2026 RequestSource is required except on an H request (ours: a
-  historical request predates the item), ReviewDraft when ReviewOutcome is A (ours: the draft
-  amended plan follows an amend decision); PhaseTransferDueDate cannot be required from the
+  historical request predates the item). ReviewDraft answers an amend decision (ReviewOutcome
+  A), but a draft not yet issued has no date to give: its absence 4 weeks or more after the
+  meeting is a query from 2026 (SEN2-R069, the draft is late or its date missing), not an
+  error; PhaseTransferDueDate cannot be required from the
   return itself (whether a transfer is due is not in it), so only its consistency is checked
   (SEN2-R067, SEN2-R068).
 - Another year's item (AttendancePattern in 2024, ReviewDraft in 2024, GenderCurrent from
@@ -183,6 +185,9 @@ _RULES = [
      "guide 5.6a, 5.6b: the final date answers the due date"),
     ("SEN2-R068", QUERY, "a PhaseTransferDueDate passed by the reference date has a PhaseTransferFinalDate",
      "active plan", "guide 5.6b, mandatory from 2026; ours: a query, the transfer may be late"),
+    ("SEN2-R069", QUERY, "an amend decision (ReviewOutcome A) 4 weeks or more before the reference date "
+     "has a ReviewDraft", "active plan",
+     "guide 5.4d, mandatory from 2026; ours: a query, a draft not yet issued has no date"),
     # timeliness
     ("SEN2-R070", QUERY, f"a request over {PLAN_WEEKS} weeks old at the reference date has no outcome",
      "timeliness", "ours: the 20-week limit (var plan_deadline_days)"),

@@ -799,13 +799,16 @@ class _Validator:
 
     def _active(self, active, prefix: str):
         items = spec(self.year or R.LATEST_CENSUS_YEAR)["ActivePlans"]
-        needed = set()
         draft = items.get("ReviewDraft")
         meeting = _parse_date(self._peek(active, "ReviewMeeting") or "")
-        if (draft is not None and draft.status == "conditional" and self._peek(active, "ReviewOutcome") == "A"
+        if (draft is not None and draft.status != "voluntary" and self._peek(active, "ReviewOutcome") == "A"
+                and self._peek(active, "ReviewDraft") is None
                 and meeting and self.ref and (self.ref - meeting).days >= R.LIMITS.review_decision_days):
-            needed.add("ReviewDraft")   # the draft is due within 4 weeks of an amend decision
-        v, leaves, blocks = self._fields(active, "ActivePlans", prefix, needed=needed)
+            self.add("SEN2-R069", active, f"{prefix}/ReviewDraft",
+                     f"ReviewOutcome A (amend) after the ReviewMeeting of {meeting}, 4 weeks or more "
+                     f"before the reference date {self.ref}, and no ReviewDraft: the draft amended plan "
+                     "is late or its date is missing")
+        v, leaves, blocks = self._fields(active, "ActivePlans", prefix)
         due, final = v.get("PhaseTransferDueDate"), v.get("PhaseTransferFinalDate")
         if leaves.get("PhaseTransferFinalDate") and not leaves.get("PhaseTransferDueDate"):
             self.add("SEN2-R067", leaves["PhaseTransferFinalDate"][0], f"{prefix}/PhaseTransferFinalDate",

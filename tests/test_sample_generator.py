@@ -20,8 +20,11 @@ from lxml import etree
 from extract.layouts import get_layout
 from foundation.codes import CODE_LISTS, ETHNICITY, UPN_UNKNOWN
 from foundation.identifiers import uln_is_valid, upn_is_valid
+from foundation.reference import gender_current_sex, sen2_item
 from sendwh.sample import generate
 from sendwh.sample.calibration import HF_PLANS_EARLY, HF_STATEMENTS, PUBLISHED_20_WEEKS, PUBLISHED_PLANS, census_date
+
+SEX_FROM = sen2_item("Sex").first_year
 
 AS_OF = date(2026, 11, 30)
 STAMP = "20261130"
@@ -405,7 +408,10 @@ def test_sen2_files_parse_with_census_reference_date_and_codes(sample, borough, 
         persons = root.findall("Persons/Person")
         assert len(persons) > 500
         for p in persons:
-            assert p.findtext("Sex") in CODE_LISTS["sex"]
+            if year < SEX_FROM:     # 2023's shape: GenderCurrent (0/1/2/9), read as sex
+                assert gender_current_sex()[p.findtext("GenderCurrent")] in CODE_LISTS["sex"]
+            else:
+                assert p.findtext("Sex") in CODE_LISTS["sex"]
             assert p.findtext("Ethnicity") in ETHNICITY
             assert any(p.find(t) is not None for t in ("UPN", "UniqueLearnerNumber", "UPNunknown"))
             for r in p.findall("Requests"):

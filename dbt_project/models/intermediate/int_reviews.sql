@@ -1,5 +1,6 @@
 -- Annual reviews of plans: the case systems' review records, and the review meeting each
--- SEN2 return reports for an active plan.
+-- SEN2 return reports for an active plan, with the draft amended plan after an amend
+-- decision (SEN2's ReviewDraft, item 5.4d; in returns from 2025).
 with
 
 case_reviews as (
@@ -24,7 +25,8 @@ from_case as (
         'case' as source,
         md5(borough || ':case:' || plan_id) as plan_key,
         review_on,
-        review_outcome
+        review_outcome,
+        draft_plan_on
     from case_reviews
     order by borough asc, review_id asc, extract_on desc, source_row asc
 ),
@@ -35,7 +37,8 @@ from_sen2 as (
         'sen2' as source,
         md5(k.person_key || ':plan:' || p.start_on) as plan_key,
         a.review_meeting_on as review_on,
-        a.review_outcome
+        a.review_outcome,
+        a.review_draft_on as draft_plan_on
     from sen2_active as a
     inner join sen2_keys as k using (batch_id, person_seq)
     inner join sen2_plans as p using (batch_id, person_seq, request_seq)

@@ -31,6 +31,10 @@ reviews as (
     select * from {{ ref('int_reviews') }}
 ),
 
+phase_transfers as (
+    select * from {{ ref('int_return_phase_transfers') }}
+),
+
 persons as (
     select * from {{ ref('pii_persons') }}
 ),
@@ -182,7 +186,9 @@ latest_reviews as (
         with_plan_blocks.collection_year,
         with_plan_blocks.plan_key,
         reviews.review_on,
-        reviews.review_outcome
+        reviews.review_outcome,
+        case when reviews.draft_plan_on <= with_plan_blocks.census_date then reviews.draft_plan_on end
+        as review_draft_on
     from with_plan_blocks
     inner join reviews
         on
@@ -227,12 +233,23 @@ recoded as (
         r.has_assessment and r.is_active as has_active_plan,
         r.start_on as plan_start_on,
         latest_reviews.review_on,
-        latest_reviews.review_outcome
+        latest_reviews.review_outcome,
+        latest_reviews.review_draft_on,
+        case when r.is_active then phase_transfers.due_on end as phase_transfer_due_on,
+        case
+            when r.is_active and phase_transfers.final_on <= r.census_date then phase_transfers.final_on
+        end as phase_transfer_final_on
     from with_plan_blocks as r
     left join latest_reviews
         on
             r.collection_year = latest_reviews.collection_year
             and r.plan_key = latest_reviews.plan_key
+    left join phase_transfers
+        on
+            r.borough = phase_transfers.borough
+            and r.source = phase_transfers.source
+            and r.collection_year = phase_transfers.collection_year
+            and r.plan_key = phase_transfers.plan_key
 ),
 
 final as (
