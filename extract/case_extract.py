@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator
-from zipfile import BadZipFile
 
 import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
@@ -18,6 +17,8 @@ from extract.errors import RejectedFile
 from extract.fields import FieldPlan, compile_plan
 from extract.source import SourceFile, match_dataset, period_from_name
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
+from extract.xmlsafe import check_workbook
+from foundation.settings import get_settings
 
 
 def open_case_file(path: Path, layout: dict[str, Any]) -> SourceFile:
@@ -47,7 +48,7 @@ class DelimitedExtract(_CaseExtract):
         self.tables = [CASE_TABLES[e] for e in self.spec["entities"]]
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
-        source = TextSource(self.path, self.case.get("encoding", "utf-8"))
+        source = TextSource(self.read_path, self.case.get("encoding", "utf-8"), shown=self.path)
         records = csv_rows(source, self.case.get("delimiter", ","))
         _, header = next(records, (0, None))
         if not header:
@@ -111,11 +112,14 @@ class WorkbookExtract(_CaseExtract):
         self.tables = [CASE_TABLES[s["entity"]] for s in self.spec["sheets"].values()]
 
     def _open(self):
-        if self.path.stat().st_size == 0:
+        if self.read_path.stat().st_size == 0:
             raise RejectedFile(self.path, "the file is empty (0 bytes): was the export cut short?")
+        settings = get_settings()
+        check_workbook(self.read_path, self.path, settings.xlsx_max_inflated_mb << 20,
+                       settings.xlsx_max_part_mb << 20, self.max_chars)
         try:
-            return openpyxl.load_workbook(self.path, read_only=True, data_only=False)
-        except (BadZipFile, KeyError, OSError, ValueError) as err:
+            return openpyxl.load_workbook(self.read_path, read_only=True, data_only=False)
+        except Exception as err:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
             raise RejectedFile(self.path, f"not a readable XLSX workbook ({err}): truncated, "
                                "or saved in another format") from None
 
@@ -123,6 +127,11 @@ class WorkbookExtract(_CaseExtract):
         book = self._open()
         try:
             yield from self._rows(book)
+        except RejectedFile:
+            raise
+        except Exception as err:  # openpyxl's own errors on a damaged part, whatever their type
+            raise RejectedFile(self.path, f"not a readable XLSX workbook ({type(err).__name__}: "
+                               f"{str(err)[:200]}): damaged, or not what Excel writes") from None
         finally:
             book.close()
 
@@ -189,7 +198,8 @@ class RecordExtract(_CaseExtract):
         self.tables = [CASE_TABLES[r["entity"]] for r in self.spec["records"].values()]
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
-        source = TextSource(self.path, self.case.get("encoding", "utf-8"), quoted=False)
+        source = TextSource(self.read_path, self.case.get("encoding", "utf-8"), quoted=False,
+                            shown=self.path)
         records = csv_rows(source, self.case.get("delimiter", "|"))
         hdr_spec, trl_spec = self.case["header_record"], self.case["trailer_record"]
         _, first = next(records, (0, None))

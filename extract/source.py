@@ -23,6 +23,13 @@ class SourceFile:
     tables: list[RawTable] = field(default_factory=list)
     # (raw table, raw column) -> the file's own name for it, for error messages
     field_names: dict[tuple[str, str], str] = field(default_factory=dict)
+    # where the bytes are read from: the loader's private copy of what it hashed (the
+    # file's name and folder, `path`, still say what the file is)
+    data: Path | None = None
+
+    @property
+    def read_path(self) -> Path:
+        return self.data or self.path
 
     def name_fields(self, table: RawTable, sources: list[str]) -> None:
         self.field_names.update({(table.name, c): s for c, s in zip(table.columns, sources)})

@@ -10,6 +10,7 @@ from tests import source_files as sf
 pytestmark = pytest.mark.usefixtures("fresh")
 
 LINES = sf.HF_REQUESTS.splitlines(keepends=True)
+LEDGER_2020 = sf.LEDGER_HF.replace("2017/18", "2020/21")   # for HF_ledger_2020-21_P01.csv
 
 
 def _hf(files, text, encoding="utf-8"):
@@ -66,7 +67,7 @@ CORPUS = {
     "wrong_lea": ("sen2", "HF", lambda f: f.sen2_return(sf.sen2_xml(lea="207"), "HF_SEN2_2023.xml"),
                   "LEA 207 is not HF's", 5, "LEA"),
     "implausible_amount": ("ledger", "HF",
-                           lambda f: f.hf_ledger(sf.LEDGER_HF.replace("125000.50", "99000000.00"),
+                           lambda f: f.hf_ledger(LEDGER_2020.replace("125000.50", "99000000.00"),
                                                  "HF_ledger_2020-21_P01.csv"),
                            "implausible", 2, "Amount"),
     "formula_cell": ("case", "HF", lambda f: _hf(f, _replace_row(2, "Smith", '"=HYPERLINK(""http://x"")"')),
@@ -90,7 +91,7 @@ CORPUS = {
                               sf.sen2_xml().replace("<SENtype>ASD", "<SENtype>AUTISM"), "HF_SEN2_2026.xml"),
                           "unknown SENtype code 'AUTISM'", None, "SENtype"),
     "dfe_bad_number": ("dfe", None, lambda f: f.dfe_csv(sf.DFE_CSV.replace(",512,", ",5l2,")),
-                       "numeric", 2, "value"),
+                       "not a number as DfE writes one", 2, "requests_received_in_year"),
 }
 
 
