@@ -15,7 +15,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from extract.entities import CASE_TABLES, RawTable
 from extract.errors import RejectedFile
 from extract.fields import FieldPlan, compile_plan
-from extract.source import SourceFile, match_dataset, period_from_name
+from extract.source import SourceFile, check_name_date, match_dataset, period_from_name
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
 from extract.xmlsafe import check_workbook
 from foundation.settings import get_settings
@@ -149,6 +149,8 @@ class WorkbookExtract(_CaseExtract):
             raise RejectedFile(self.path, f"extract date {as_at!r} is not a date",
                                field=f"{info['sheet']}!{info['as_at']}")
         self.period = _cell_text(as_at)
+        check_name_date(self.path, as_at if type(as_at) is date else as_at.date(), "Extract Info sheet",
+                        field=f"{info['sheet']}!{info['as_at']}")
         data_rows = 0
         for name, spec in self.spec["sheets"].items():
             if name not in book.sheetnames:
@@ -212,10 +214,12 @@ class RecordExtract(_CaseExtract):
                                f"{self.borough}'s ({self.layout['la_number']})", row=1,
                                field="la_number")
         try:
-            self.period = datetime.strptime(head.get("as_at", ""), "%Y%m%d").date().isoformat()
+            as_at = datetime.strptime(head.get("as_at", ""), "%Y%m%d").date()
         except ValueError:
             raise RejectedFile(self.path, f"header extract date {head.get('as_at')!r} is not "
                                "YYYYMMDD", row=1, field="as_at") from None
+        check_name_date(self.path, as_at, f"{hdr_spec['type']} record", row=1, field="as_at")
+        self.period = as_at.isoformat()
         plans: dict[str, tuple[FieldPlan, list[str]]] = {}
         for rtype, spec in self.spec["records"].items():
             fields = spec["fields"]

@@ -80,6 +80,9 @@ def read_once(path: Path, root: Path | None, into: Path) -> tuple[Path, str]:
     the readers read this copy, so what is loaded is what was hashed, even if the file
     changes meanwhile. Only a regular file is read, and a symbolic link only when it stays
     inside `root` (the folder given); a refusal here copies nothing."""
+    if ".." in path.parts:
+        raise RejectedFile(path, "the path climbs out of its folder ('..'): not followed, "
+                           "nothing read or copied; give the file's own folder")
     folder = Path(root if root is not None else path.parent).resolve()
     if path.is_symlink():
         target = path.resolve()

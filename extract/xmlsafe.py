@@ -44,6 +44,21 @@ def is_xinclude(element) -> bool:
     return isinstance(element.tag, str) and element.tag.startswith(XINCLUDE)
 
 
+CELL_BYTES = 10   # the most bytes one character of a cell can take in the XML (&#x10FFFF;)
+
+
+def _longest_text(chunk: bytes, run: int, limit: int, shown: Path, part: str,
+                  max_cell: int) -> int:
+    """The text between tags, counted across chunks; too long a run is too long a cell."""
+    pieces = chunk.split(b"<")
+    longest = max(run + len(pieces[0]), max(map(len, pieces[1:]), default=0))
+    if longest > limit:
+        raise RejectedFile(shown, f"part {part} holds a cell of more than {max_cell} characters "
+                           f"(a text of over {limit:,} bytes): refused before it is read",
+                           field=part)
+    return len(pieces[-1]) if len(pieces) > 1 else run + len(chunk)
+
+
 def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
                    max_cell: int = 0) -> None:
     """Before openpyxl opens a workbook: each part is inflated as a stream (memory stays at
@@ -61,6 +76,8 @@ def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
                 continue
             part = 0
             tail = b""
+            run = 0     # bytes since the last '<': the longest text (a cell's value) so far
+            is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
             try:
                 with archive.open(info) as member:
                     while chunk := member.read(1 << 16):
@@ -76,9 +93,13 @@ def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
                                                f"{max_inflated:,} bytes (at part "
                                                f"{info.filename}): too large to be an export (or "
                                                "a zip bomb)", field=info.filename)
+                        if not is_xml:
+                            continue
+                        if max_cell:
+                            run = _longest_text(chunk, run, max_cell * CELL_BYTES + 64, shown,
+                                                info.filename, max_cell)
                         window = tail + chunk
-                        if info.filename.endswith((".xml", ".rels", ".vml")) and \
-                                any(d in window for d in DECLARATIONS):
+                        if any(d in window for d in DECLARATIONS):
                             raise RejectedFile(shown, f"part {info.filename} declares a DTD or an "
                                                "entity (<!DOCTYPE/<!ENTITY): refused (an entity "
                                                "could stand for any text, or a file on this "
