@@ -325,8 +325,8 @@ HOSTILE = {
                                    "file name's date 2026-12-01 is not the extract date", None,
                                    "Extract Info!B2"),
     # XML: no DTD, no entity, no XInclude
-    "sen2_internal_entity": ("sen2", "HF", lambda f: _sen2(f, "<Surname>Smith", "<Surname>&s;",
-                                                           _with_doctype(SEN2, '<!DOCTYPE Message [<!ENTITY s "Smith">]>')),
+    "sen2_internal_entity": ("sen2", "HF", lambda f: _sen2(f, "<Surname>Smith", "<Surname>&s;", _with_doctype(
+                                 SEN2, '<!DOCTYPE Message [<!ENTITY s "Smith">]>')),
                              "declares a DTD", None, None),
     "sen2_external_entity": ("sen2", "HF", lambda f: _sen2(f, "<UPN>", "<UPN>&u;", _with_doctype(
                                  SEN2, '<!DOCTYPE Message [<!ENTITY u SYSTEM "file:///etc/passwd">]>')),
@@ -437,3 +437,82 @@ def test_exact_duplicate_rows_load_for_the_gates_to_count(files, db):
     [result] = ingest("case", [_hf(files, sf.HF_REQUESTS + LINES[2])], "HF")
     assert result.status == "loaded", result.reason
     assert result.rows_by_table["case_requests"] == 5
+
+
+# --- the loader's own guarantees under hostile conditions (issue 13) ------------------------
+def test_two_concurrent_loads_of_one_file_make_one_batch(files, db):
+    """Serialised by a lock on borough and sha256: the second finds the first's batch."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = files.hf_requests()
+    with ThreadPoolExecutor(4) as pool:
+        results = [r for rs in pool.map(lambda _: ingest("case", [path], "HF"), range(4)) for r in rs]
+    assert sorted(r.status for r in results) == ["already_loaded"] * 3 + ["loaded"]
+    assert len({r.batch_id for r in results}) == 1
+    assert db.execute("select count(*) from audit.batches").fetchone()[0] == 1
+    assert db.execute("select count(*) from raw.case_requests").fetchone()[0] == 4
+
+
+def test_the_same_bytes_for_another_borough_are_not_that_boroughs_batch(files, db):
+    [hf] = ingest("ledger", [files.hf_ledger()], "HF")
+    kc_copy = files._write("KC/ledger/HF_ledger_2017-18_P01.csv", sf.LEDGER_HF)
+    [kc] = ingest("ledger", [kc_copy], "KC")
+    assert hf.status == "loaded"
+    assert kc.status == "rejected" and kc.borough == "KC" and "missing column" in kc.reason
+    assert kc.batch_id != hf.batch_id
+
+
+def test_a_file_changed_while_loading_is_recorded_under_the_bytes_it_loaded(files, db):
+    """Read once, hashed as read: the batch's sha256 is that of the rows loaded, so the
+    changed file offered later is loaded, not 'already loaded'."""
+    import hashlib
+
+    from extract.case_extract import open_case_file
+    from extract.layouts import get_layout
+    from extract.loader import load_file
+
+    path = files.hf_requests()
+    original = path.read_bytes()
+    changed = sf.HF_REQUESTS.replace("Smith", "Smyth")
+
+    def changes_under_the_loader():
+        path.write_text(changed)          # another process rewrites the file mid-load
+        return open_case_file(path, get_layout("HF"))
+
+    first = load_file(changes_under_the_loader, path, "case", "HF")
+    assert first.status == "loaded"
+    sha = db.execute("select sha256 from audit.batches where batch_id = %s", (first.batch_id,)).fetchone()[0]
+    assert sha == hashlib.sha256(original).hexdigest()
+    assert db.execute("select distinct surname from raw.case_persons where surname like 'Sm%'").fetchall() == [("Smith",)]
+    [second] = ingest("case", [path], "HF")
+    assert second.status == "loaded" and second.superseded == [first.batch_id]
+
+
+def test_a_quoted_newline_does_not_shift_the_rows_after_it(files, db):
+    text = sf.HF_REQUESTS.replace(",W12 7AA,", ',"W12\n7AA",', 1)
+    [result] = ingest("case", [_hf(files, text)], "HF")
+    assert result.status == "loaded", result.reason
+    rows = db.execute("select request_id, source_row from raw.case_requests order by 1").fetchall()
+    assert rows == [("R001", 2), ("R002", 3), ("R003", 4), ("R004", 5)]
+    assert db.execute("select postcode from raw.case_persons where source_row = 3").fetchone()[0] == "W12\n7AA"
+
+
+def test_a_link_that_stays_in_the_folder_is_followed(files, db):
+    real = files._write("HF/case/exports/requests.txt", sf.HF_REQUESTS)
+    _link(files, real)
+    [result] = ingest("case", [files.root / "HF" / "case"], "HF")
+    assert result.status == "loaded", result.reason
+    assert result.rows_by_table["case_requests"] == 4
+
+
+def test_sen2_validate_refuses_dtds_and_xinclude_without_a_traceback(files):
+    from sen2.validator import validate_files
+
+    entity = files.sen2_return(_with_doctype(SEN2, '<!DOCTYPE Message [<!ENTITY s "Smith">]>')
+                               .replace("<Surname>Smith", "<Surname>&s;"), "entity.xml")
+    include = files.sen2_return(SEN2.replace("<Surname>Smith</Surname>", f"<Surname>{XINCLUDE}</Surname>"),
+                                "xinclude.xml")
+    by_entity, by_include = validate_files([entity, include])
+    assert by_entity.unreadable and "declares a DTD" in by_entity.unreadable
+    [finding] = [f for f in by_include.findings if f.rule == "SEN2-R000"]
+    assert "XInclude" in finding.message and finding.line == _line_of(SEN2, "<Surname>Smith")
