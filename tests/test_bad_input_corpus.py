@@ -483,7 +483,8 @@ def test_a_file_changed_while_loading_is_recorded_under_the_bytes_it_loaded(file
     assert first.status == "loaded"
     sha = db.execute("select sha256 from audit.batches where batch_id = %s", (first.batch_id,)).fetchone()[0]
     assert sha == hashlib.sha256(original).hexdigest()
-    assert db.execute("select distinct surname from raw.case_persons where surname like 'Sm%'").fetchall() == [("Smith",)]
+    surnames = db.execute("select distinct surname from raw.case_persons where surname like 'Sm%'")
+    assert surnames.fetchall() == [("Smith",)]
     [second] = ingest("case", [path], "HF")
     assert second.status == "loaded" and second.superseded == [first.batch_id]
 
