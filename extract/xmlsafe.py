@@ -9,6 +9,7 @@ uses XInclude is refused outright, with the reason.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
 from lxml import etree
@@ -105,8 +106,8 @@ def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
                                                "could stand for any text, or a file on this "
                                                "machine)", field=info.filename)
                         tail = window[-16:]
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
-                    RuntimeError) as err:
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
+                    NotImplementedError, RuntimeError) as err:
                 raise RejectedFile(shown, f"not a readable XLSX workbook (part {info.filename}: "
                                    f"{err}): truncated, or saved in another format") from None
         names = set(archive.namelist())
