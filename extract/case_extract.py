@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator
-from zipfile import BadZipFile
 
 import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
@@ -16,8 +15,10 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from extract.entities import CASE_TABLES, RawTable
 from extract.errors import RejectedFile
 from extract.fields import FieldPlan, compile_plan
-from extract.source import SourceFile, match_dataset, period_from_name
+from extract.source import SourceFile, check_name_date, match_dataset, period_from_name
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
+from extract.xmlsafe import check_workbook
+from foundation.settings import get_settings
 
 
 def open_case_file(path: Path, layout: dict[str, Any]) -> SourceFile:
@@ -47,7 +48,7 @@ class DelimitedExtract(_CaseExtract):
         self.tables = [CASE_TABLES[e] for e in self.spec["entities"]]
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
-        source = TextSource(self.path, self.case.get("encoding", "utf-8"))
+        source = TextSource(self.read_path, self.case.get("encoding", "utf-8"), shown=self.path)
         records = csv_rows(source, self.case.get("delimiter", ","))
         _, header = next(records, (0, None))
         if not header:
@@ -111,11 +112,14 @@ class WorkbookExtract(_CaseExtract):
         self.tables = [CASE_TABLES[s["entity"]] for s in self.spec["sheets"].values()]
 
     def _open(self):
-        if self.path.stat().st_size == 0:
+        if self.read_path.stat().st_size == 0:
             raise RejectedFile(self.path, "the file is empty (0 bytes): was the export cut short?")
+        settings = get_settings()
+        check_workbook(self.read_path, self.path, settings.xlsx_max_inflated_mb << 20,
+                       settings.xlsx_max_part_mb << 20, self.max_chars)
         try:
-            return openpyxl.load_workbook(self.path, read_only=True, data_only=False)
-        except (BadZipFile, KeyError, OSError, ValueError) as err:
+            return openpyxl.load_workbook(self.read_path, read_only=True, data_only=False)
+        except Exception as err:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
             raise RejectedFile(self.path, f"not a readable XLSX workbook ({err}): truncated, "
                                "or saved in another format") from None
 
@@ -123,6 +127,11 @@ class WorkbookExtract(_CaseExtract):
         book = self._open()
         try:
             yield from self._rows(book)
+        except RejectedFile:
+            raise
+        except Exception as err:  # openpyxl's own errors on a damaged part, whatever their type
+            raise RejectedFile(self.path, f"not a readable XLSX workbook ({type(err).__name__}: "
+                               f"{str(err)[:200]}): damaged, or not what Excel writes") from None
         finally:
             book.close()
 
@@ -140,6 +149,8 @@ class WorkbookExtract(_CaseExtract):
             raise RejectedFile(self.path, f"extract date {as_at!r} is not a date",
                                field=f"{info['sheet']}!{info['as_at']}")
         self.period = _cell_text(as_at)
+        check_name_date(self.path, as_at if type(as_at) is date else as_at.date(), "Extract Info sheet",
+                        field=f"{info['sheet']}!{info['as_at']}")
         data_rows = 0
         for name, spec in self.spec["sheets"].items():
             if name not in book.sheetnames:
@@ -189,7 +200,8 @@ class RecordExtract(_CaseExtract):
         self.tables = [CASE_TABLES[r["entity"]] for r in self.spec["records"].values()]
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
-        source = TextSource(self.path, self.case.get("encoding", "utf-8"), quoted=False)
+        source = TextSource(self.read_path, self.case.get("encoding", "utf-8"), quoted=False,
+                            shown=self.path)
         records = csv_rows(source, self.case.get("delimiter", "|"))
         hdr_spec, trl_spec = self.case["header_record"], self.case["trailer_record"]
         _, first = next(records, (0, None))
@@ -202,10 +214,12 @@ class RecordExtract(_CaseExtract):
                                f"{self.borough}'s ({self.layout['la_number']})", row=1,
                                field="la_number")
         try:
-            self.period = datetime.strptime(head.get("as_at", ""), "%Y%m%d").date().isoformat()
+            as_at = datetime.strptime(head.get("as_at", ""), "%Y%m%d").date()
         except ValueError:
             raise RejectedFile(self.path, f"header extract date {head.get('as_at')!r} is not "
                                "YYYYMMDD", row=1, field="as_at") from None
+        check_name_date(self.path, as_at, f"{hdr_spec['type']} record", row=1, field="as_at")
+        self.period = as_at.isoformat()
         plans: dict[str, tuple[FieldPlan, list[str]]] = {}
         for rtype, spec in self.spec["records"].items():
             fields = spec["fields"]

@@ -40,8 +40,11 @@ def borough_from_path(path: Path) -> str | None:
     return None
 
 
-def expand(kind: str, paths: list[Path], borough: str | None) -> Iterator[tuple[Path, str | None]]:
-    """Files to load with the borough of each: directories are searched for the layout's files."""
+def expand(kind: str, paths: list[Path], borough: str | None
+           ) -> Iterator[tuple[Path, str | None, Path]]:
+    """Files to load with the borough of each and the folder given: directories are searched
+    for the layout's files (links, pipes and devices among them are offered to the loader,
+    which refuses them without reading)."""
     for path in map(Path, paths):
         who = borough or borough_from_path(path)
         if kind in ("case", "ledger") and who is None:
@@ -50,12 +53,12 @@ def expand(kind: str, paths: list[Path], borough: str | None) -> Iterator[tuple[
         layout = get_layout(who) if who and kind in ("case", "ledger") else None
         if path.is_dir():
             patterns = _patterns(kind, layout)
-            found = sorted(p for p in path.rglob("*") if p.is_file()
+            found = sorted(p for p in path.rglob("*") if (p.is_symlink() or not p.is_dir())
                            and any(fnmatch.fnmatch(p.name, pat) for pat in patterns))
             for file in found:
-                yield file, borough or borough_from_path(file) or who
-        elif path.exists():
-            yield path, who
+                yield file, borough or borough_from_path(file) or who, path
+        elif path.exists() or path.is_symlink():
+            yield path, who, path.parent
         else:
             raise UsageError(f"{path}: no such file or directory")
 
@@ -86,9 +89,9 @@ def ingest(kind: str, paths: list[Path], borough: str | None = None,
     if borough is not None:
         get_layout(borough)  # unknown borough -> a usage error before anything loads
     results = []
-    for path, who in list(expand(kind, paths, borough)):
+    for path, who, root in list(expand(kind, paths, borough)):
         result = load_file(source_factory(kind, path, who if kind != "dfe" else None), path,
-                           kind, who if kind != "dfe" else None)
+                           kind, who if kind != "dfe" else None, root=root)
         results.append(result)
         if progress:
             progress(result)

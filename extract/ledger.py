@@ -1,6 +1,7 @@
 """Finance ledger extracts: one file per borough and fiscal month, columns per the YAML."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -9,6 +10,11 @@ from extract.errors import RejectedFile
 from extract.fields import compile_plan
 from extract.source import SourceFile, period_from_name
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
+from foundation.reference import plausible, plausible_date_range
+
+# an amount as a ledger writes it: digits with thousands commas, perhaps a sign and pence
+# (never NaN, Infinity or an exponent)
+AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?")
 
 
 def fiscal_year_start(text: str, fmt: str) -> int | None:
@@ -30,10 +36,22 @@ class LedgerExtract(SourceFile):
         start, end, period = period_from_name(path, self.spec["period"]).split("-")
         self.period = f"{start}/{end} P{period}"
         self.layout = layout
+        # what the name says: each line must say the same (a file named for 2017-18 P01
+        # holding another year's or month's lines is refused)
+        self.name_year, self.name_month = int(start), int(period)
+        periods = plausible()["fiscal_periods"]
+        earliest, latest = plausible_date_range("fiscal_year")
+        if not (earliest.year <= self.name_year <= latest.year) or \
+                (self.name_year + 1) % 100 != int(end):
+            raise RejectedFile(path, f"file name's fiscal year {start}-{end} is not a plausible "
+                               f"fiscal year ({earliest.year} to {latest.year})")
+        if not 1 <= self.name_month <= periods:
+            raise RejectedFile(path, f"file name's period P{period} is not a fiscal month "
+                               f"(1 to {periods}; there is no period 13)")
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
         spec = self.spec
-        source = TextSource(self.path, spec.get("encoding", "utf-8"))
+        source = TextSource(self.read_path, spec.get("encoding", "utf-8"), shown=self.path)
         records = csv_rows(source, spec.get("delimiter", ","))
         _, header = next(records, (0, None))
         if not header:
@@ -45,6 +63,7 @@ class LedgerExtract(SourceFile):
         fy_pos, amount_pos = index[columns["fiscal_year"]], index[columns["amount_gbp"]]
         fy_format, limit = spec["fiscal_year_format"], float(spec["max_abs_amount"])
         fy_col = LEDGER_TABLE.columns.index("fiscal_year") + 1
+        period_pos, periods = index[columns["period"]], plausible()["fiscal_periods"]
         width, data_rows = len(header), 0
         for row, cells in records:
             if len(cells) != width:
@@ -56,17 +75,31 @@ class LedgerExtract(SourceFile):
             if fy is None:
                 raise RejectedFile(self.path, f"fiscal year {cells[fy_pos]!r} is not {fy_format}",
                                    row=row, field=columns["fiscal_year"])
+            if fy != self.name_year:
+                raise RejectedFile(self.path, f"fiscal year {cells[fy_pos]!r} is not the file "
+                                   f"name's ({self.period}): a line of another year",
+                                   row=row, field=columns["fiscal_year"])
             values[fy_col] = fy
-            try:
-                amount = float(cells[amount_pos].replace(",", ""))
-            except ValueError:
-                raise RejectedFile(self.path, f"amount {cells[amount_pos]!r} is not a number",
-                                   row=row, field=columns["amount_gbp"]) from None
+            month = cells[period_pos].strip()
+            if not month.isdigit() or not 1 <= int(month) <= periods:
+                raise RejectedFile(self.path, f"period {month[:20]!r} is not a fiscal month (1 to "
+                                   f"{periods}; there is no period 13)", row=row,
+                                   field=columns["period"])
+            if int(month) != self.name_month:
+                raise RejectedFile(self.path, f"period {month} is not the file name's "
+                                   f"({self.period}): a line of another month", row=row,
+                                   field=columns["period"])
+            text = cells[amount_pos].strip()
+            if not AMOUNT.fullmatch(text):
+                raise RejectedFile(self.path, f"amount {text[:40]!r} is not a number in pounds "
+                                   "and pence (NaN, Infinity and exponents are refused)",
+                                   row=row, field=columns["amount_gbp"])
+            amount = float(text.replace(",", ""))
             if abs(amount) > limit:
                 raise RejectedFile(self.path, f"amount {amount:,.2f} is implausible for one "
                                    f"ledger line (limit {limit:,.0f} in {self.layout['layout_file']})",
                                    row=row, field=columns["amount_gbp"])
-            values[-1] = cells[amount_pos].replace(",", "")
+            values[-1] = text.replace(",", "")
             data_rows += 1
             yield LEDGER_TABLE, values
         if not data_rows:

@@ -15,8 +15,9 @@ import csv
 import hashlib
 import json
 import logging
+import os
 import re
-import shutil
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from psycopg import sql
 from extract.entities import RawTable
 from extract.errors import RejectedFile
 from extract.source import SourceFile
+from extract.values import ValueChecker
+from foundation.catalog import column_types
 from foundation.database import connect
 from foundation.settings import get_settings
 
@@ -67,43 +70,112 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+_KINDS_OF_FILE = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+                  (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+                  (stat.S_ISDIR, "a folder"))
+
+
+def read_once(path: Path, root: Path | None, into: Path) -> tuple[Path, str]:
+    """Copy the file's bytes into the private folder `into`, hashing them as they are read:
+    the readers read this copy, so what is loaded is what was hashed, even if the file
+    changes meanwhile. Only a regular file is read, and a symbolic link only when it stays
+    inside `root` (the folder given); a refusal here copies nothing."""
+    if ".." in path.parts:
+        raise RejectedFile(path, "the path climbs out of its folder ('..'): not followed, "
+                           "nothing read or copied; give the file's own folder")
+    folder = Path(root if root is not None else path.parent).resolve()
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(folder):
+            raise RejectedFile(path, f"a symbolic link to {target}, outside the folder given "
+                               f"({folder}): not followed, nothing read or copied")
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if not path.is_symlink():
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        raise RejectedFile(path, f"cannot be opened ({err.strerror}): nothing read") from None
+    with os.fdopen(fd, "rb", closefd=True) as handle:
+        mode = os.fstat(handle.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS_OF_FILE if test(mode)), "not a regular file")
+            raise RejectedFile(path, f"{kind}, not a regular file: only regular files are read, "
+                               "nothing read or copied")
+        copy = into / path.name
+        digest = hashlib.sha256()
+        with os.fdopen(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            while chunk := handle.read(COPY_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+    return copy, digest.hexdigest()
+
+
 def load_file(open_source: Callable[[], SourceFile], path: Path, source_kind: str,
-              borough: str | None = None) -> LoadResult:
-    """Load `path`; `open_source` builds a fresh reader for it (called again to explain errors)."""
+              borough: str | None = None, root: Path | None = None) -> LoadResult:
+    """Load `path`; `open_source` builds a fresh reader for it (called again to explain errors).
+    `root` is the folder the file was found in (links may not lead out of it)."""
     started = time.perf_counter()
     path = Path(path)
-    sha = sha256_of(path)
-    with connect(autocommit=True) as conn:
-        done = conn.execute(
-            "select batch_id, borough, period, status, dataset from audit.batches where "
-            "source_kind = %s and sha256 = %s and status in ('loaded', 'superseded') "
-            "order by batch_id desc limit 1", (source_kind, sha)).fetchone()
-        if done:
-            batch_id, done_borough, period, status, dataset = done
-            with conn.transaction():
-                displaced = _reinstate(conn, source_kind, done_borough, dataset, period,
-                                       batch_id) if status == "superseded" else []
-                _resolve_refused(conn, source_kind, done_borough, path.name, dataset, period,
-                                 batch_id)
-            return LoadResult(path, source_kind, done_borough, "already_loaded", batch_id=batch_id,
-                              period=period, superseded=displaced,
-                              seconds=time.perf_counter() - started)
-        source: SourceFile | None = None
+    with tempfile.TemporaryDirectory(prefix="sendwh-load-") as private, \
+            connect(autocommit=True) as conn:
+        copy: Path | None = None
         try:
-            source = open_source()
-            with conn.transaction():
-                return _load(conn, source, sha, started)
+            copy, sha = read_once(path, root, Path(private))
         except RejectedFile as rejected:
-            return _reject(conn, path, source_kind, source.borough if source else borough,
-                           source, sha, rejected, started)
-        except psycopg.errors.DataError as err:  # includes COPY's type errors (dates, numbers)
-            rejected = _explain_copy_error(err, open_source, path)
-            return _reject(conn, path, source_kind, source.borough if source else borough,
-                           source, sha, rejected, started)
-        except psycopg.errors.IntegrityError as err:
-            rejected = _explain_copy_error(err, open_source, path)
-            return _reject(conn, path, source_kind, source.borough if source else borough,
-                           source, sha, rejected, started)
+            return _reject(conn, path, source_kind, borough, None, "(not read)", rejected,
+                           started, None)
+
+        def opener() -> SourceFile:
+            made = open_source()
+            made.data = copy
+            return made
+
+        # Two loads of the same bytes for the same borough wait for each other here, so
+        # the second finds the first's batch (session lock: held across the transaction).
+        lock = f"load|{source_kind}|{borough}|{sha}"
+        conn.execute("select pg_advisory_lock(hashtext(%s))", (lock,))
+        try:
+            return _load_once(conn, opener, path, source_kind, borough, sha, copy, started)
+        finally:
+            conn.execute("select pg_advisory_unlock(hashtext(%s))", (lock,))
+
+
+def _load_once(conn: psycopg.Connection, opener: Callable[[], SourceFile], path: Path,
+               source_kind: str, borough: str | None, sha: str, copy: Path,
+               started: float) -> LoadResult:
+    # "already loaded" is the same bytes for the same borough (a SEN2 return offered without
+    # a borough is matched on its bytes alone: its LEA says whose it is)
+    same_borough = "" if borough is None and source_kind == "sen2" else \
+        " and borough is not distinct from %(borough)s"
+    done = conn.execute(
+        "select batch_id, borough, period, status, dataset from audit.batches where "
+        "source_kind = %(kind)s and sha256 = %(sha)s and status in ('loaded', 'superseded')"
+        f"{same_borough} order by batch_id desc limit 1",
+        {"kind": source_kind, "sha": sha, "borough": borough}).fetchone()
+    if done:
+        batch_id, done_borough, period, status, dataset = done
+        with conn.transaction():
+            displaced = _reinstate(conn, source_kind, done_borough, dataset, period,
+                                   batch_id) if status == "superseded" else []
+            _resolve_refused(conn, source_kind, done_borough, path.name, dataset, period,
+                             batch_id)
+        return LoadResult(path, source_kind, done_borough, "already_loaded", batch_id=batch_id,
+                          period=period, superseded=displaced,
+                          seconds=time.perf_counter() - started)
+    source: SourceFile | None = None
+    try:
+        source = opener()
+        with conn.transaction():
+            return _load(conn, source, sha, started)
+    except RejectedFile as rejected:
+        return _reject(conn, path, source_kind, source.borough if source else borough,
+                       source, sha, rejected, started, copy)
+    except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as err:
+        # COPY's own type errors, for anything the value checks let through
+        rejected = _explain_copy_error(err, opener, path)
+        return _reject(conn, path, source_kind, source.borough if source else borough,
+                       source, sha, rejected, started, copy)
 
 
 def _load(conn: psycopg.Connection, source: SourceFile, sha: str, started: float) -> LoadResult:
@@ -178,7 +250,7 @@ def _copy_statement(table: RawTable) -> sql.Composed:
 
 def _copy_rows(conn: psycopg.Connection, source: SourceFile, batch_id: int) -> dict[str, int]:
     counts: dict[str, int] = {}
-    rows = source.rows()
+    rows = _checked(source)
     with conn.cursor() as cur:
         if len(source.tables) == 1:
             # One table: stream straight into COPY while the file is read.
@@ -206,6 +278,18 @@ def _copy_rows(conn: psycopg.Connection, source: SourceFile, batch_id: int) -> d
             for _, handle, _, _ in spools.values():
                 handle.close()
     return counts
+
+
+def _checked(source: SourceFile) -> Iterable[tuple[RawTable, list[Any]]]:
+    """The reader's rows, each value checked against its column's type (extract/values.py)."""
+    checkers: dict[str, ValueChecker] = {}
+    for table, values in source.rows():
+        checker = checkers.get(table.name)
+        if checker is None:
+            checker = checkers[table.name] = ValueChecker(table, source.date_style,
+                                                          source.field_names, source.path)
+        checker.check(values)
+        yield table, values
 
 
 class _Buffer:
@@ -283,23 +367,57 @@ def _explain_copy_error(err: psycopg.Error, open_source: Callable[[], SourceFile
             n += 1
             if n == line:
                 field_name = source.field_names.get((table, column), column)
-                hint = " (expected a date, as day/month/year)" if source.date_style == "DMY" else ""
+                kind = column_types("raw", table).get(column or "")
+                hint = {"date": " (expected a date, as day/month/year)" if source.date_style == "DMY"
+                        else " (expected a date, YYYY-MM-DD)",
+                        "boolean": " (expected a yes/no value, Y or N)"}.get(kind or "", "")
                 return RejectedFile(path, f"{message}{hint}", row=values[0], field=field_name)
     except RejectedFile as again:
         return again
     return RejectedFile(path, f"{message} (raw.{table}, record {line})", field=column)
 
 
+def private_folder(folder: Path) -> Path:
+    """Make `folder` (and the quarantine folders above it) readable by the owner alone:
+    a quarantined file may hold personal data."""
+    root = get_settings().quarantine
+    root.parent.mkdir(parents=True, exist_ok=True)
+    parts = [folder]
+    if folder.is_relative_to(root):
+        below = folder.relative_to(root)
+        parts = [root, *(root / p for p in reversed(below.parents[:-1])), folder]
+    for part in parts:
+        part.mkdir(mode=0o700, exist_ok=True)
+        part.chmod(0o700)
+    return folder
+
+
+def _private_write(target: Path, data: bytes | None = None, source: Path | None = None) -> None:
+    """Write a file only its owner can read (0600), never through a link."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                 0o600)
+    with os.fdopen(fd, "wb") as out:
+        if source is not None:
+            with source.open("rb") as handle:
+                while chunk := handle.read(COPY_CHUNK):
+                    out.write(chunk)
+        else:
+            out.write(data or b"")
+
+
 def _reject(conn: psycopg.Connection, path: Path, source_kind: str, borough: str | None,
             source: SourceFile | None, sha: str, rejected: RejectedFile,
-            started: float) -> LoadResult:
+            started: float, copy: Path | None) -> LoadResult:
+    """Record the refusal and keep the refused file's bytes (the copy that was read; none
+    when the file was not read: a device, a pipe, a link out of the folder) in quarantine
+    with its reason, both readable by the owner only."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    folder = get_settings().quarantine / source_kind / (borough or "unknown")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(get_settings().quarantine / source_kind / (borough or "unknown"))
     target = folder / f"{stamp}_{path.name}"
-    if path.exists():
-        shutil.copy2(path, target)
-    target.with_name(target.name + ".reason.txt").write_text(str(rejected) + "\n")
+    if copy is not None and copy.exists():
+        _private_write(target, source=copy)
+    _private_write(target.with_name(target.name + ".reason.txt"),
+                   (str(rejected) + "\n").encode("utf-8", "replace"))
     seconds = time.perf_counter() - started
     batch_id = conn.execute(
         "insert into audit.batches (source_kind, borough, dataset, period, file_name, file_path,"
@@ -307,7 +425,7 @@ def _reject(conn: psycopg.Connection, path: Path, source_kind: str, borough: str
         " load_seconds) values (%s, %s, %s, %s, %s, %s, %s, 'rejected', %s, %s, %s, %s, now(), %s)"
         " returning batch_id",
         (source_kind, borough, source.dataset if source else "?",
-         (source.period if source else None) or "?", path.name, str(path.resolve()), sha,
+         (source.period if source else None) or "?", path.name, str(path.absolute()), sha,
          str(rejected), rejected.row, rejected.field, str(target), round(seconds, 3))).fetchone()[0]
     log.warning("rejected %s", rejected)
     return LoadResult(path, source_kind, borough, "rejected", batch_id=batch_id,

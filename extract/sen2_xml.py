@@ -19,6 +19,7 @@ from extract.entities import SEN2_TABLES, RawTable
 from extract.errors import RejectedFile
 from extract.fields import code_lookup
 from extract.source import SourceFile
+from extract.xmlsafe import PARSE_OPTIONS, declared_dtd, dtd_reason, is_xinclude, xinclude_reason
 from foundation.codes import normalise_ethnicity
 from foundation.reference import gender_current_sex
 
@@ -63,6 +64,11 @@ def _key(element: etree._Element) -> str:
     return tag.rsplit("}", 1)[-1].lower()
 
 
+def _parent_tag(element: etree._Element) -> str | None:
+    parent = element.getparent()
+    return parent.tag if parent is not None and isinstance(parent.tag, str) else None
+
+
 class Sen2Return(SourceFile):
     def __init__(self, path: Path, borough: str | None,
                  borough_for_lea: Callable[[str], str | None]) -> None:
@@ -73,10 +79,10 @@ class Sen2Return(SourceFile):
         self.lea: str | None = None
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
-        if self.path.stat().st_size == 0:
+        if self.read_path.stat().st_size == 0:
             raise RejectedFile(self.path, "the file is empty (0 bytes)")
-        parser = etree.iterparse(str(self.path), events=("start", "end"), resolve_entities=False,
-                                 no_network=True, huge_tree=False, remove_comments=True)
+        parser = etree.iterparse(str(self.read_path), events=("start", "end"),
+                                 remove_comments=True, **PARSE_OPTIONS)
         person_seq = 0
         depth = 0
         try:
@@ -84,6 +90,11 @@ class Sen2Return(SourceFile):
                 key = _key(element)
                 if event == "start":
                     depth += 1
+                    if depth == 1 and (doctype := declared_dtd(element)):
+                        raise RejectedFile(self.path, dtd_reason(doctype))
+                    if is_xinclude(element):
+                        raise RejectedFile(self.path, xinclude_reason(element),
+                                           row=element.sourceline, field=_parent_tag(element))
                     if depth == 1 and key != "message":
                         raise RejectedFile(self.path, f"root element is <{element.tag}>, a SEN2 "
                                            "return's is <Message>", row=element.sourceline)

@@ -17,8 +17,10 @@ _SEP = "\x1f"
 
 
 class TextSource:
-    def __init__(self, path: Path, encoding: str = "utf-8", quoted: bool = True) -> None:
-        self.path = path
+    def __init__(self, path: Path, encoding: str = "utf-8", quoted: bool = True,
+                 shown: Path | None = None) -> None:
+        self.path = shown or path     # what messages name
+        self._file = path             # what is read (the loader's copy)
         self.line_no = 0
         self._quoted = quoted
         with path.open("rb") as raw:
@@ -36,7 +38,7 @@ class TextSource:
         first_seen: dict[str, int] = {}
         in_quotes = False
         encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
-        with self.path.open("rb") as handle:
+        with self._file.open("rb") as handle:
             for raw in handle:
                 self.line_no += 1
                 if self.line_no == 1 and self.encoding == "utf-8-sig":
@@ -65,20 +67,25 @@ class TextSource:
 
 
 def csv_rows(source: TextSource, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line number, cells) for each record, header included."""
+    """(row, cells) for each record, header included: the row as a spreadsheet numbers it
+    (a quoted value spanning lines is one row, so it does not shift the rows after it)."""
     quoting = csv.QUOTE_MINIMAL if source._quoted else csv.QUOTE_NONE
     reader = csv.reader(source.lines(), delimiter=delimiter, quoting=quoting, strict=True)
     try:
-        for cells in reader:
-            yield reader.line_num, cells
+        for row, cells in enumerate(reader, start=1):
+            yield row, cells
     except csv.Error as err:
         raise RejectedFile(source.path, f"malformed CSV: {err}", row=reader.line_num) from None
 
 
 def check_cells(path: Path, row: int, cells: Sequence[str], headers: Sequence[str],
                 max_chars: int) -> None:
-    """Reject spreadsheet formulas and oversized cells. Fast path: one join per row."""
+    """Reject spreadsheet formulas, NUL bytes and oversized cells. Fast path: one join per row."""
     joined = _SEP + _SEP.join(cells)
+    if "\x00" in joined:
+        i = next(i for i, c in enumerate(cells) if "\x00" in c)
+        raise RejectedFile(path, "cell contains a NUL byte (0x00): the export is damaged or "
+                           "binary", row=row, field=_name(headers, i))
     if len(joined) > max_chars and any(len(c) > max_chars for c in cells):
         i = next(i for i, c in enumerate(cells) if len(c) > max_chars)
         raise RejectedFile(path, f"cell is {len(cells[i])} characters long, more than the "

@@ -49,6 +49,32 @@ def table_columns(schema: str, table: str) -> tuple[str, ...]:
     return found
 
 
+@lru_cache(maxsize=32)
+def _types(database: str, schema: str) -> dict[str, dict[str, str]]:
+    """{table: {column: its data type (information_schema's name)}} for one schema."""
+    del database  # the cache key only
+    with psycopg.connect(warehouse_url()) as conn:
+        rows = conn.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = %s", (schema,)).fetchall()
+    out: dict[str, dict[str, str]] = {}
+    for table, column, data_type in rows:
+        out.setdefault(table, {})[column] = data_type
+    return out
+
+
+def column_types(schema: str, table: str) -> dict[str, str]:
+    """{column: data type} of a table ('date', 'boolean', 'numeric', 'integer', ...)."""
+    found = _types(_database(), schema).get(table)
+    if found is None:
+        forget()
+        found = _types(_database(), schema).get(table)
+    if found is None:
+        raise UnknownTable(f"{schema}.{table} is not in the warehouse: run `sendwh db setup`")
+    return found
+
+
 def forget() -> None:
     """Read the catalog again on next use (after DDL has changed the tables)."""
     _columns.cache_clear()
+    _types.cache_clear()

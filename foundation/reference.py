@@ -12,6 +12,8 @@ and its `vars` (the statutory limits). Nothing here is written twice anywhere el
 - `codes(list)`: a code list, each code with its description and the first collection year it
   is in the list (`seeds/code_lists.csv`, and the seeds of the lists SQL describes: need types,
   ethnicities, request and assessment outcomes, cease reasons, settings).
+- `plausible_date_range(item)`, `plausible()`: where a source file's dates may fall
+  (`seeds/plausible_dates.csv`) and its numbers' limits (`vars.plausible`).
 - `need_groups()`, `age_bands()`: the broad areas of need and DfE's age bands, in order.
 """
 from __future__ import annotations
@@ -100,6 +102,39 @@ class Statutory:
 def statutory() -> Statutory:
     found = dbt_vars()
     return Statutory(**{f.name: found[f.name] for f in fields(Statutory)})
+
+
+# --- plausible values ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class DateRange:
+    """Where a date in a source file may fall (`seeds/plausible_dates.csv`)."""
+
+    earliest: date
+    latest_years_ahead: int
+
+    def latest(self, today: date) -> date:
+        return date(today.year + self.latest_years_ahead, 12, 31)
+
+
+@lru_cache
+def plausible_dates() -> dict[str, DateRange]:
+    """{item (a raw column's name, or 'default'): its plausible range}."""
+    return {row["item"]: DateRange(date.fromisoformat(row["earliest"]),
+                                   int(row["latest_years_ahead"]))
+            for row in read_seed("plausible_dates")}
+
+
+def plausible_date_range(item: str, today: date | None = None) -> tuple[date, date]:
+    """(earliest, latest) for a date item, the `default` row where the item has none."""
+    ranges = plausible_dates()
+    found = ranges.get(item) or ranges["default"]
+    return found.earliest, found.latest(today or date.today())
+
+
+@lru_cache
+def plausible() -> dict[str, int]:
+    """The numeric plausibility limits (`vars.plausible` in dbt_project.yml)."""
+    return {k: int(v) for k, v in dbt_vars()["plausible"].items()}
 
 
 # --- census dates ------------------------------------------------------------------------

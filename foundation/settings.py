@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     # tests/test_sen2_interop.py). The default is the shared copy beside the checkout.
     sen2_external_dir: Path = Field(default=PROJECT_ROOT.parent / "shared" / "data" / "sen2-external",
                                     alias="SENDWH_SEN2_EXTERNAL_DIR")
+    # What an XLSX workbook may inflate to, in all and per part (sheet, shared strings),
+    # before it is refused as a zip bomb; it is counted while inflating, in bounded memory.
+    xlsx_max_inflated_mb: int = Field(default=256, alias="SENDWH_XLSX_MAX_INFLATED_MB")
+    xlsx_max_part_mb: int = Field(default=128, alias="SENDWH_XLSX_MAX_PART_MB")
     # "Today" for the open-cases worklist ('' = the database's current date).
     today: str = Field(default="", alias="SENDWH_TODAY")
 

@@ -43,6 +43,7 @@ from typing import Any, Iterable
 from lxml import etree
 
 from extract.sen2_xml import KNOWN_VARIANTS
+from extract.xmlsafe import PARSE_OPTIONS, declared_dtd, dtd_reason, is_xinclude, xinclude_reason
 from foundation import codes
 from foundation.identifiers import uln_is_valid, upn_is_valid
 from foundation.reference import (
@@ -441,9 +442,11 @@ class _Validator:
         started = False
         try:
             for event, element in etree.iterparse(str(self.path), events=("start", "end"),
-                                                  resolve_entities=False, no_network=True,
-                                                  remove_comments=True, remove_pis=True):
+                                                  remove_comments=True, remove_pis=True,
+                                                  **PARSE_OPTIONS):
                 if event == "start":
+                    if not started and (doctype := declared_dtd(element)):
+                        raise Unreadable(f"{self.file}: {dtd_reason(doctype)}")
                     started = True
                     continue
                 key = _local(element).lower()
@@ -859,13 +862,20 @@ class _Validator:
         depth = 0
         seen_header = seen_persons = False
         position = 0
-        parser = etree.iterparse(str(self.path), events=("start", "end"), resolve_entities=False,
-                                 no_network=True, remove_comments=True, remove_pis=True)
+        parser = etree.iterparse(str(self.path), events=("start", "end"), remove_comments=True,
+                                 remove_pis=True, **PARSE_OPTIONS)
         try:
             for event, element in parser:
                 key = _key(element.tag) if isinstance(element.tag, str) else ""
                 if event == "start":
                     depth += 1
+                    if is_xinclude(element):
+                        self.person_label, self.base = None, ""
+                        self.result.findings.append(Finding(
+                            "SEN2-R000", ERROR, None, None, f"{xinclude_reason(element)}; "
+                            f"{position:,} persons were checked before it", self.file,
+                            element.sourceline))
+                        return self.result
                     if depth == 1 and key != "message":
                         self.person_label, self.base = None, ""
                         self.add("SEN2-R002", element, None, f"the root element is "
