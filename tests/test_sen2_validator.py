@@ -676,3 +676,18 @@ def test_sex_u_policy(tmp_path, monkeypatch):
 
 def test_every_rule_says_where_it_comes_from():
     assert all(r.source and (r.source.startswith(("guide", "evidence", "ours"))) for r in RULES.values())
+
+
+def test_the_rule_catalogue_lists_every_rule_with_its_source():
+    import csv
+    import io
+
+    from sendwh.cli import app
+
+    result = CliRunner().invoke(app, ["sen2", "rules", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(result.output))}
+    assert set(rows) == set(RULES)
+    assert all(row["source"] for row in rows.values())
+    assert rows["SEN2-R069"]["severity"] == "query" and "5.4d" in rows["SEN2-R069"]["source"]
+    assert rows["SEN2-R064"]["source"].startswith("guide 4.7")
