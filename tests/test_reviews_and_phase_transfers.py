@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import scratch_database
 
+pytestmark = pytest.mark.slow   # a gated dbt build of the hand-made extracts
+
 TODAY = "2026-11-30"
 
 
