@@ -19,3 +19,8 @@
         'NDB:' || lower(trim({{ surname }})) || '|' || lower(trim({{ forename }})) || '|' || {{ birth_date }}::text
     )
 {%- endmacro %}
+
+{# A plan in a SEN2 return has no id of its own: it is its person and its start date. #}
+{% macro sen2_plan_key(person_key, start_on) -%}
+    md5({{ person_key }} || ':plan:' || {{ start_on }})
+{%- endmacro %}

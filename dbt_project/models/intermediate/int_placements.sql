@@ -55,7 +55,7 @@ from_sen2 as (
     select distinct on (borough, person_key, plan_start_on, coalesce(urn, ukprn, sen_setting), entry_on)
         borough,
         'sen2' as source,
-        md5(person_key || ':plan:' || plan_start_on) as plan_key,
+        {{ sen2_plan_key('person_key', 'plan_start_on') }} as plan_key,
         urn,
         ukprn,
         sen_setting,

@@ -77,7 +77,7 @@ from_sen2 as (
     select
         borough,
         'sen2' as source,
-        md5(person_key || ':plan:' || start_on) as plan_key,
+        {{ sen2_plan_key('person_key', 'start_on') }} as plan_key,
         person_key,
         md5(person_key || ':' || received_on) as request_key,
         start_on,

@@ -36,7 +36,7 @@ from_sen2 as (
     select distinct on (a.borough, plan_key, a.return_year)
         a.borough,
         'sen2' as source,
-        md5(k.person_key || ':plan:' || p.start_on) as plan_key,
+        {{ sen2_plan_key('k.person_key', 'p.start_on') }} as plan_key,
         a.return_year as collection_year,
         a.phase_transfer_due_on as due_on,
         a.phase_transfer_final_on as final_on

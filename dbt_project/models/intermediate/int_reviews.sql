@@ -35,7 +35,7 @@ from_sen2 as (
     select distinct
         a.borough,
         'sen2' as source,
-        md5(k.person_key || ':plan:' || p.start_on) as plan_key,
+        {{ sen2_plan_key('k.person_key', 'p.start_on') }} as plan_key,
         a.review_meeting_on as review_on,
         a.review_outcome,
         a.review_draft_on as draft_plan_on
