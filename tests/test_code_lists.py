@@ -60,10 +60,7 @@ def test_every_borough_code_map_targets_a_sen2_code():
             assert targets <= set(codes.CODE_LISTS[field]), (borough, field, targets - set(codes.CODE_LISTS[field]))
 
 
-SEEDS = sorted((Path(__file__).resolve().parents[1] / "dbt_project" / "seeds").glob("*.csv"))
-
-
-@pytest.mark.parametrize("seed", SEEDS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("seed", sorted(SEEDS.glob("*.csv")), ids=lambda p: p.stem)
 def test_every_seed_row_has_as_many_fields_as_its_header(seed):
     """dbt refuses a seed whose row has more values than its header (an unquoted comma in a
     note), while Python's csv reads it quietly: catch it here, before a build."""

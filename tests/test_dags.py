@@ -49,7 +49,7 @@ def test_a_refused_file_holds_publishing_back_until_a_good_one_replaces_it(files
     assert any(t.startswith("dbt_build.") for t in tasks)
     landed = dict(((k, b), n) for k, b, n in db.execute(
         "select source_kind, coalesce(borough, '-'), count(*) from audit.current_batches group by 1, 2"))
-    assert landed == {("case", "HF"): 5, ("case", "KC"): 1, ("case", "WCC"): 1, ("sen2", "HF"): 1,
+    assert landed == {("case", "HF"): 6, ("case", "KC"): 1, ("case", "WCC"): 1, ("sen2", "HF"): 1,
                       ("ledger", "HF"): 1, ("dfe", "-"): 1}
     quarantined = db.execute("select file_name, error_field from audit.quarantine").fetchall()
     assert quarantined == [(bad.name, "Cost Centre")]
