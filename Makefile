@@ -18,6 +18,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: venv
 	$(BIN)/sendwh demo
 
+# Airflow's own processes (api-server, scheduler, dag-processor, triggerer) for the UI at
+# http://127.0.0.1:8080; the same settings as docker-compose.yml (docker/airflow.env)
+.PHONY: airflow
+airflow: venv
+	$(BIN)/sendwh airflow
+
 # the fast tests first (no dbt build, no Airflow run), then the slow ones: fail fast
 test: venv lint
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -23,6 +23,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from cosmos import (
     DbtTaskGroup,
     ExecutionConfig,
+    ExecutionMode,
     InvocationMode,
     LoadMode,
     ProfileConfig,
@@ -33,7 +34,8 @@ from cosmos import (
 
 from foundation.database import analyze_raw
 from foundation.schema import setup
-from foundation.settings import PROJECT_ROOT
+from foundation.settings import get_settings
+from sendwh.assets import PUBLISHED_MARTS
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST = DBT_PROJECT / "target" / "manifest.json"
@@ -41,14 +43,20 @@ MANIFEST = DBT_PROJECT / "target" / "manifest.json"
 DBT_EXECUTABLE = Path(sys.executable).with_name("sendwh-dbt")
 
 
+SETTINGS = get_settings()
+
+
 @dag(
     dag_id="send_warehouse",
-    schedule=None,
+    # SENDWH_SCHEDULE (cron; "" = only when triggered). Catchup off: a missed day is not
+    # replayed, the next run loads whatever is in the inbox then.
+    schedule=SETTINGS.schedule or None,
     start_date=datetime(2026, 1, 1),
     catchup=False,
+    max_active_runs=1,  # two runs would build into the same build schema
     tags=["send", "ingest"],
     params={
-        "source_dir": Param(str(PROJECT_ROOT / "outputs" / "sample"), type="string",
+        "source_dir": Param(str(SETTINGS.inbox_dir), type="string",
                             description="folder with one sub-folder per borough (case/, sen2/, ledger/)"),
         "dfe_dir": Param("", type="string",
                          description="DfE published statistics folder ('' to skip)"),
@@ -98,34 +106,43 @@ def send_warehouse():
             profiles_yml_filepath=DBT_PROJECT / "profiles.yml",
         ),
         execution_config=ExecutionConfig(
+            # WATCHER: one `dbt build` (the producer task, dbt's own threads) and one sensor
+            # task per model that reports its model's result (and its tests') from the
+            # producer's events: the Airflow view of every model without a dbt process each.
+            execution_mode=ExecutionMode.WATCHER,
             dbt_executable_path=str(DBT_EXECUTABLE),
             invocation_mode=InvocationMode.SUBPROCESS,
+            # the producer's `dbt build` runs the tests too, each right after its model (a
+            # failed test skips what depends on it): Cosmos adds one `--resource-type` per
+            # model, seed and snapshot when the task group renders no test tasks
+            setup_operator_args={"dbt_cmd_flags": ["--resource-type", "test"]},
         ),
         render_config=RenderConfig(
-            test_behavior=TestBehavior.BUILD,
+            test_behavior=TestBehavior.NONE,  # the tests run in the producer's build
             emit_datasets=False,  # no OpenLineage provider here
-            should_detach_multiple_parents_tests=True,  # a test of two models runs after both
             load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.CUSTOM,
         ),
         operator_args={
             "install_deps": False,
+            "poke_interval": 2,
             "env": {"SENDWH_TODAY": "{{ params.today }}"},
             "append_env": True,
         },
         default_args={"retries": 0},
     )
+    after_the_build(dbt_build)
     @task
     def quality_gates(params: dict | None = None) -> str:
         from sendwh.pipeline import run_gates  # noqa: PLC0415 - Great Expectations takes seconds to import
 
         report = run_gates(params.get("today") or None)
         summary = "\n".join(report.summary_lines())
+        print(summary)  # in the task log, one line per failed check
         if report.blocked:
             raise AirflowFailException(summary)  # no retry: the data, not the run, is at fault
-        print(summary)
         return report.run_id
 
-    @task(retries=0)
+    @task(retries=0, outlets=[PUBLISHED_MARTS])
     def publish_marts(gate_run_id: str) -> None:  # `run_id` is reserved by Airflow
         from sendwh.pipeline import publish_marts as publish  # noqa: PLC0415 - imports Great Expectations
 
@@ -143,6 +160,24 @@ def send_warehouse():
     gate_run = quality_gates()
     landed >> dbt_build >> gate_run
     publish_marts(gate_run) >> forecast_demand()
+
+
+def after_the_build(group) -> None:
+    """Each model's sensor starts once the producer's `dbt build` has finished.
+
+    Cosmos puts the producer beside the sensors in a task group; a sensor that starts first
+    waits (deferred) for its model's event. Starting them after the producer costs little
+    (the producer's log shows the build as it goes), lets `dag.test()` run the group one task
+    at a time, and keeps a run's meaning simple: a failed build marks every model's task
+    `upstream_failed` and nothing downstream runs. The producer never runs twice in one DAG
+    run: on a second try (a retry, or a task reset after its scheduler died) Cosmos skips it,
+    and the sensors, which run when their upstream did not fail, then build their own
+    models one by one (`dbt run --select`), in dependency order."""
+    producer = next(t for t in group.children.values() if t.task_id.endswith("dbt_producer_watcher"))
+    for node in group.children.values():
+        if node is not producer and not node.upstream_list and not node.task_id.endswith("_done"):
+            producer >> node
+            node.trigger_rule = "none_failed"
 
 
 send_warehouse_dag = send_warehouse()

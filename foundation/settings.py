@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     # before it is refused as a zip bomb; it is counted while inflating, in bounded memory.
     xlsx_max_inflated_mb: int = Field(default=256, alias="SENDWH_XLSX_MAX_INFLATED_MB")
     xlsx_max_part_mb: int = Field(default=128, alias="SENDWH_XLSX_MAX_PART_MB")
+    # The folder the scheduled `send_warehouse` run reads (one sub-folder per borough: case/,
+    # sen2/, ledger/); a run triggered by hand may name another. The default is the sample.
+    inbox_dir: Path = Field(default=PROJECT_ROOT / "outputs" / "sample", alias="SENDWH_INBOX_DIR")
+    # When `send_warehouse` runs on its own (cron, Airflow's timezone); "" = only when triggered.
+    # Weekdays at 06:00: the boroughs' overnight extracts are in by then.
+    schedule: str = Field(default="0 6 * * 1-5", alias="SENDWH_SCHEDULE")
     # "Today" for the open-cases worklist ('' = the database's current date).
     today: str = Field(default="", alias="SENDWH_TODAY")
 

@@ -15,6 +15,11 @@ from typing import Iterator
 from lxml import etree
 
 from extract.sen2_xml import ALIASES
+from extract.xmlsafe import PARSE_OPTIONS, declared_dtd, dtd_reason, is_xinclude, xinclude_reason
+
+
+class UnsafeReturn(ValueError):
+    """A return that declares a DTD or uses XInclude: refused, as the loader refuses it."""
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,15 @@ def _blocks(element, local: str) -> list:
 
 
 def read_persons(path: Path) -> Iterator[tuple[str, PersonState]]:
-    for _, person in etree.iterparse(str(path), events=("end",), resolve_entities=False,
-                                     no_network=True):
+    started = False
+    for event, person in etree.iterparse(str(path), events=("start", "end"), **PARSE_OPTIONS):
+        if event == "start":
+            if not started and (doctype := declared_dtd(person)):
+                raise UnsafeReturn(f"{path.name}: {dtd_reason(doctype)}")
+            started = True
+            if is_xinclude(person):
+                raise UnsafeReturn(f"{path.name}: {xinclude_reason(person)}")
+            continue
         if not isinstance(person.tag, str) or person.tag.rsplit("}", 1)[-1].lower() != "person":
             continue
         f = _leaves(person)

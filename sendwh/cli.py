@@ -17,7 +17,7 @@ from extract.ingest import ingest as run_ingest
 from extract.layouts import UnknownBorough
 from foundation import database, schema
 from foundation.migrate import Migration, MigrationError
-from foundation.settings import get_settings
+from foundation.settings import PROJECT_ROOT, get_settings
 from sendwh.forecast_commands import app as forecast_app
 from sendwh.sample import generate
 from sendwh.sen2_commands import app as sen2_app
@@ -166,6 +166,26 @@ def demo(
     from sendwh.demo import run_demo  # noqa: PLC0415 - see HEAVY
 
     raise typer.Exit(run_demo(defects=defects, seed=seed, dfe_dir=dfe_dir, console=console))
+
+
+@app.command()
+def airflow(
+    port: int = typer.Option(8080, help="the api-server's (UI and REST API) port"),
+    database_name: str = typer.Option("airflow", "--database",
+                                      help="Airflow's metadata database, on the warehouse's server"),
+    home: Optional[Path] = typer.Option(None, help="Airflow's home (logs, secrets); default .warehouse/airflow-stack"),
+) -> None:
+    """Start Airflow's own processes (api-server, scheduler, dag-processor, triggerer;
+    LocalExecutor; metadata in PostgreSQL) for the UI at http://127.0.0.1:PORT. Ctrl-C stops them."""
+    from sendwh.airflow_stack import AirflowStackError, serve  # noqa: PLC0415 - imports httpx
+
+    home = home or Path(os.environ.get("SENDWH_AIRFLOW_STACK_HOME")
+                        or PROJECT_ROOT / ".warehouse" / "airflow-stack")
+    try:
+        raise typer.Exit(serve(home, database=database_name, port=port, say=console.print))
+    except AirflowStackError as error:
+        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover

@@ -53,9 +53,9 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
         dag_started_at = conn.execute("select now()").fetchone()[0]
     started = time.perf_counter()
     console.print("  ingest_source runs once per borough and source kind; then the dbt_build task "
-                  "group runs `dbt build` model by model into the build schema (a few minutes "
-                  "on 2 cores); quality_gates checks it; publish_marts swaps it into `marts`; "
-                  "forecast_demand fits the demand model")
+                  "group runs one `dbt build` into the build schema (its producer task) and "
+                  "reports each model in its own task; quality_gates checks it; publish_marts "
+                  "swaps it into `marts`; forecast_demand fits the demand model")
     run = run_dag("send_warehouse", "send_warehouse.py",
                   {"source_dir": str(out), "dfe_dir": str(dfe) if dfe else "",
                    "today": SAMPLE_AS_OF.isoformat()})

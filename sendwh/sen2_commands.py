@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from lxml import etree
 
-from sen2.diff import diff_returns
+from sen2.diff import UnsafeReturn, diff_returns
 from sen2.generate import GenerateError, generate_with_reports
 from sen2.report import FORMATS, render
 from sen2.rules import RULES
@@ -150,7 +151,11 @@ def diff(
     for path in (old, new):
         if not path.exists():
             _fail(f"{path}: no such file")
-    d = diff_returns(old, new)
+    try:
+        d = diff_returns(old, new)
+    except (UnsafeReturn, etree.XMLSyntaxError) as error:
+        typer.echo(f"refused: {error}", err=True)  # bad data, not bad usage: exit 1
+        raise typer.Exit(1)
     typer.echo(f"{old.name} -> {new.name}")
     for title, items in (("persons added", d.added), ("persons removed", d.removed),
                          ("persons changed", [f"{who} ({what})" for who, what in d.changed]),

@@ -517,3 +517,55 @@ def test_sen2_validate_refuses_dtds_and_xinclude_without_a_traceback(files):
     assert by_entity.unreadable and "declares a DTD" in by_entity.unreadable
     [finding] = [f for f in by_include.findings if f.rule == "SEN2-R000"]
     assert "XInclude" in finding.message and finding.line == _line_of(SEN2, "<Surname>Smith")
+
+
+PEAK_MEMORY_SCRIPT = """
+import resource, sys
+from pathlib import Path
+from extract.ingest import ingest
+[result] = ingest("case", [Path(sys.argv[1])], "KC")
+print(result.status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(result.reason)
+"""
+
+
+def _kc_huge_cell(f, megabytes: int):
+    """A workbook whose sheet holds one cell of `megabytes` (streamed into the zip)."""
+    import zipfile
+
+    path = f.kc_workbook()
+    with zipfile.ZipFile(path) as src:
+        parts = [(i, src.read(i)) for i in src.infolist() if i.filename != "xl/worksheets/sheet2.xml"]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in parts:
+            out.writestr(info, data)
+        with out.open("xl/worksheets/sheet2.xml", "w", force_zip64=True) as sheet:
+            sheet.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                        b'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>')
+            block = b"A" * (1 << 20)
+            for _ in range(megabytes):
+                sheet.write(block)
+            sheet.write(b"</t></is></c></row></sheetData></worksheet>")
+    return path
+
+
+@pytest.mark.parametrize("bomb", ["zeros_to_1gb", "cell_of_400mb"])
+def test_a_zip_bomb_is_refused_in_flat_memory(bomb, files, db):
+    """The issue's bombs: a 1.6 MB workbook inflating to 1 GB loaded at 1.1 GB peak memory, and
+    one with a 400 MB cell was refused at 1.6 GB. Both are refused now, counted while they
+    inflate: the loader's peak memory (its own process, imports included) stays far below."""
+    import subprocess
+    import sys
+
+    path = _kc_padded(files, 1024) if bomb == "zeros_to_1gb" else _kc_huge_cell(files, 400)
+    assert path.stat().st_size < 3 << 20  # a few MB on disk
+    before = _raw_counts(db)
+    run = subprocess.run([sys.executable, "-c", PEAK_MEMORY_SCRIPT, str(path)], capture_output=True,
+                         text=True, timeout=300, cwd=Path(__file__).resolve().parents[1])
+    assert run.returncode == 0, run.stderr[-2000:]
+    status, peak_mb = run.stdout.split("\n")[0].split()
+    assert status == "rejected", run.stdout
+    reason = "inflates to more than" if bomb == "zeros_to_1gb" else "holds a cell of more than 200"
+    assert reason in run.stdout and path.name in run.stdout, run.stdout
+    assert int(peak_mb) < 400, f"peak {peak_mb} MB while refusing {bomb}"
+    assert _raw_counts(db) == before

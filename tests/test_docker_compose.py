@@ -47,10 +47,20 @@ def services(compose: dict) -> dict:
 
 
 def env_of(service: dict) -> dict:
+    """The service's environment: its env_file settings (but .env, the secrets) overlaid by
+    its `environment:` block, as docker compose sets them."""
+    from sendwh.airflow_stack import shared_settings
+
+    merged: dict[str, str] = {}
+    files = service.get("env_file") or []
+    for name in [files] if isinstance(files, str) else files:
+        if name != ".env":
+            merged.update(shared_settings(ROOT / name))
     env = service.get("environment") or {}
     if isinstance(env, list):
         env = dict(item.split("=", 1) for item in env)
-    return {k: str(v) for k, v in env.items()}
+    merged.update({k: str(v) for k, v in env.items()})
+    return merged
 
 
 def env_example_vars() -> dict[str, str]:
@@ -115,7 +125,8 @@ def test_airflow_environment(services):
         assert env["SENDWH_OUTPUTS_DIR"] == "/opt/sendwh/outputs"
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-api-server:8080/execution/"
         assert "_PIP_ADDITIONAL_REQUIREMENTS" not in env
-        assert services[name]["env_file"] in (".env", [".env"])
+        # the settings file `sendwh airflow` reads too, then the secrets
+        assert services[name]["env_file"] == ["docker/airflow.env", ".env"], name
         for secret in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET"):
             assert VAR_RE.fullmatch(env[secret]) and VAR_RE.fullmatch(env[secret]).group(1) == secret
 
@@ -219,3 +230,13 @@ def test_dockerfile_installs_with_constraints():
     runs = [line for line in instructions if line.upper().startswith("RUN ")]
     assert any(re.search(r"pip install .*-c constraints\.txt .*\.$", run) for run in runs), runs
     assert "_PIP_ADDITIONAL_REQUIREMENTS" not in strip_comments(text)
+
+
+def test_compose_and_sendwh_airflow_share_one_settings_file():
+    from sendwh.airflow_stack import SHARED_SETTINGS, shared_settings
+
+    shared = shared_settings()
+    assert SHARED_SETTINGS == ROOT / "docker" / "airflow.env"
+    assert shared["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    # no secret in the shared file: secrets come from .env (compose) or 0600 files (sendwh airflow)
+    assert not any(k.endswith(("_KEY", "_SECRET", "PASSWORD")) for k in shared)

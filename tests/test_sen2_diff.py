@@ -48,3 +48,20 @@ def test_diff_command_prints_counts(tmp_path):
     assert result.exit_code == 0, result.output
     assert "persons removed: 1" in result.output and sf.UPN_2 in result.output
     assert "plans active before, now neither active nor ceased: 0" in result.output
+
+
+def test_diff_refuses_a_return_with_a_dtd_or_an_xinclude(tmp_path):
+    """As the loader and the validator do: an entity would stand for text the diff cannot see."""
+    old = _write(tmp_path, "old.xml", sf.sen2_xml())
+    entity = sf.sen2_xml().replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "", 1)
+    entity = '<!DOCTYPE Message [<!ENTITY who "Jones">]>\n' + entity.replace(">Jones<", ">&who;<", 1)
+    xinclude = sf.sen2_xml().replace(
+        "<Surname>Jones</Surname>",
+        '<Surname><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/etc/passwd"/></Surname>', 1)
+    for name, text, reason in (("entity.xml", entity, "declares a DTD"),
+                               ("xinclude.xml", xinclude, "XInclude element")):
+        new = _write(tmp_path, name, text)
+        assert text != sf.sen2_xml()
+        result = CliRunner().invoke(app, ["sen2", "diff", str(old), str(new), "--no-measures"])
+        assert result.exit_code == 1, result.output
+        assert f"refused: {name}: " in result.output and reason in result.output, result.output

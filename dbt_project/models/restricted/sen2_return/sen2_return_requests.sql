@@ -9,6 +9,12 @@
 -- the plan's start. Columns are what the XML says: a date or block that the return leaves
 -- out is null (no assessment_outcome: no Assessment block; no named_plan_start_on: no
 -- NamedPlan; has_active_plan: an ActivePlans block). Only persons with a record in pii.
+--
+-- The planner estimates one row for the selection below (its OR of period tests), and with
+-- one row a nested loop against the reviews looks cheap: it ran for minutes on the sample
+-- data. Hash joins take under a second. `set local` lasts for the model's transaction only.
+{{ config(pre_hook="set local enable_nestloop = off") }}
+
 with
 
 collections as (

@@ -1,0 +1,172 @@
+"""Airflow for real: its own api-server, scheduler, dag-processor and triggerer on this machine
+(LocalExecutor, metadata in PostgreSQL on the test server), the DAGs triggered through the
+REST API with a login, as `sendwh airflow` (`make airflow`) starts them for a person.
+
+One sequence, because each step needs the one before: a run fed a defective ledger fails at
+`quality_gates` with the summary in its task log and the marts unchanged; the corrected
+file's run publishes, though the scheduler is killed (SIGKILL) in the middle of it and started
+again; publishing updates the `published_marts` Asset, which starts `sen2_return`; and
+`sen2_return` triggered by hand for one borough writes its return.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from foundation.settings import get_settings
+from sendwh.airflow_stack import AirflowStack
+from tests.conftest import SESSION, using_database
+from tests.source_files import LEDGER_HF, SourceFiles
+
+pytestmark = pytest.mark.slow
+
+TODAY = "2026-11-30"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def warehouse(test_settings):
+    """A scratch warehouse database and an Airflow metadata database beside it."""
+    from foundation.schema import scratch_database  # noqa: PLC0415
+
+    metadata = f"sendwh_airflow_{uuid.uuid4().hex[:8]}"
+    before = os.environ.get("SENDWH_SCHEDULE")
+    os.environ["SENDWH_SCHEDULE"] = ""  # no scheduled run can start beside the triggered ones
+    with using_database(SESSION["url"]), scratch_database("stack") as url, using_database(url):
+        yield url, metadata
+        with psycopg.connect(SESSION["url"], autocommit=True) as conn:
+            conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+                sql.Identifier(metadata)))
+    if before is None:
+        os.environ.pop("SENDWH_SCHEDULE", None)
+    else:
+        os.environ["SENDWH_SCHEDULE"] = before
+
+
+@pytest.fixture(scope="module")
+def stack(warehouse, tmp_path_factory):
+    _, metadata = warehouse
+    home = tmp_path_factory.mktemp("airflow_stack")
+    airflow = AirflowStack(home=home, database=metadata, port=_free_port())
+    airflow.migrate()
+    airflow.start()
+    try:
+        airflow.wait_healthy()
+        yield airflow
+    finally:
+        airflow.stop()
+
+
+def _marts(conn) -> list[tuple]:
+    names = [r[0] for r in conn.execute("select table_name from information_schema.tables "
+                                        "where table_schema = 'marts' order by 1")]
+    return [(name, conn.execute(sql.SQL(
+        "select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {} t").format(
+        sql.Identifier("marts", name))).fetchone()[0]) for name in names]
+
+
+def _wait_for_task(stack, api, dag_id, run_id, task_id, states=("running",), timeout=600) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = stack.task_states(api, dag_id, run_id).get(task_id)
+        if state in states:
+            return state
+        if stack.run_state(api, dag_id, run_id) in ("success", "failed"):
+            break
+        time.sleep(1)
+    raise AssertionError(f"{task_id} never reached {states}: {stack.task_states(api, dag_id, run_id)}")
+
+
+def test_the_dags_under_airflows_own_scheduler(stack, warehouse, tmp_path):
+    url, _ = warehouse
+    files = SourceFiles(tmp_path)
+    files.hf_case_dir()
+    files.wcc_extract()
+    files.kc_workbook()
+    files.sen2_return()
+    files.hf_ledger()
+    bad = files.hf_ledger("Year,Period\n", "HF_ledger_2020-21_P01.csv")
+    dfe = files.dfe_csv()
+    conf = {"source_dir": str(files.root), "dfe_dir": str(dfe.parent.parent), "today": TODAY}
+    api = stack.client()
+    assert api.get("/dags").status_code == 200
+    # the REST API wants a login: no token, or a forged one, is refused
+    assert httpx.get(f"{stack.base_url}/api/v2/dags").status_code in (401, 403)
+    assert api.get("/dags", headers={"Authorization": "Bearer nonsense"}).status_code in (401, 403)
+
+    # 1. a refused ledger: everything else loads and builds, the gates block, nothing published
+    run = stack.trigger(api, "send_warehouse", conf)
+    assert stack.wait_for_run(api, "send_warehouse", run, timeout=1200) == "failed"
+    tasks = stack.task_states(api, "send_warehouse", run)
+    assert tasks["quality_gates"] == "failed", tasks
+    assert tasks["publish_marts"] in ("upstream_failed", None), tasks
+    assert tasks["dbt_build.dbt_producer_watcher"] == "success"
+    assert all(state == "success" for task, state in tasks.items()
+               if task.startswith(("dbt_build.", "ingest_source", "report_loads"))), tasks
+    log = stack.task_log(api, "send_warehouse", run, "quality_gates")
+    assert "no_refused_files" in log and "HF" in log, log[-2000:]
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert _marts(conn) == []  # never published in this warehouse
+        quarantined = conn.execute("select file_name, error_field from audit.quarantine").fetchall()
+        assert quarantined == [(bad.name, "Cost Centre")]
+        assert conn.execute("select status, published from audit.dq_runs").fetchall() == [("blocked", False)]
+
+    # 2. the corrected file; the scheduler is killed while the dbt build runs, then restarted
+    unpaused = api.patch("/dags/sen2_return", json={"is_paused": False})
+    assert unpaused.status_code == 200, unpaused.text
+    files.hf_ledger(LEDGER_HF.replace("2017/18", "2020/21"), bad.name)
+    run = stack.trigger(api, "send_warehouse", conf)
+    _wait_for_task(stack, api, "send_warehouse", run, "dbt_build.dbt_producer_watcher")
+    stack.kill("scheduler")
+    time.sleep(5)
+    stack.start(["scheduler"])
+    assert stack.wait_for_run(api, "send_warehouse", run, timeout=1500) == "success", \
+        stack.task_states(api, "send_warehouse", run)
+    tasks = stack.task_states(api, "send_warehouse", run)
+    assert tasks["publish_marts"] == "success" and tasks["forecast_demand"] == "success", tasks
+    models = [t for t in tasks if t.startswith("dbt_build.") and t.endswith(("_run", "_seed"))]
+    assert len(models) > 50 and all(tasks[t] == "success" for t in models)
+    with psycopg.connect(url, autocommit=True) as conn:
+        timeliness = conn.execute(
+            "select borough, calendar_year, requests_received_in_year, plans_issued_den "
+            "from marts.ehc_timeliness where borough = 'HF' and calendar_year = 2023").fetchall()
+        assert timeliness == [("HF", 2023, 2, 1)]
+        assert conn.execute("select count(*) from marts.ehc_open_cases where borough = 'HF' "
+                            "and work_item = 'request'").fetchone()[0] == 1
+        runs = conn.execute("select status, published from audit.dq_runs order by started_at").fetchall()
+        assert runs[0] == ("blocked", False) and runs[-1] in (("passed", True), ("warned", True))
+        assert conn.execute("select count(*) from audit.dq_runs where status = 'running'").fetchone()[0] == 0
+
+    # 3. publishing updated the Asset: sen2_return ran on it, for every borough
+    deadline = time.monotonic() + 300
+    asset_runs: list[dict] = []
+    while time.monotonic() < deadline and not asset_runs:
+        asset_runs = [r for r in api.get("/dags/sen2_return/dagRuns").json()["dag_runs"]
+                      if r["run_type"] == "asset_triggered"]
+        time.sleep(2)
+    assert len(asset_runs) == 1, asset_runs
+    stack.wait_for_run(api, "sen2_return", asset_runs[0]["dag_run_id"], timeout=600)
+    year_dir = get_settings().outputs_dir / "sen2" / "2026"
+    assert {p.name.split("_")[0] for p in year_dir.glob("*.xml")} >= {"HF", "KC", "WCC"}
+
+    # 4. sen2_return by hand, through the API, for one borough and year
+    run = stack.trigger(api, "sen2_return", {"borough": "HF", "year": 2026})
+    state = stack.wait_for_run(api, "sen2_return", run, timeout=600)
+    log = stack.task_log(api, "sen2_return", run, "build_and_validate")
+    assert "HF 2026:" in log, log[-2000:]
+    made = sorted(year_dir.glob("*HF*.xml"))
+    assert made and Path(made[-1]).stat().st_size > 0
+    assert state == ("failed" if " 0 errors" not in log else "success"), log[-2000:]
