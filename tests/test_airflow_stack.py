@@ -41,22 +41,29 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def warehouse(test_settings):
-    """A scratch warehouse database and an Airflow metadata database beside it."""
+def warehouse(test_settings, tmp_path_factory):
+    """A scratch warehouse database, an Airflow metadata database beside it, and an outputs
+    folder of its own (its SEN2 returns must not mix with other modules')."""
     from foundation.schema import scratch_database  # noqa: PLC0415
 
     metadata = f"sendwh_airflow_{uuid.uuid4().hex[:8]}"
-    before = os.environ.get("SENDWH_SCHEDULE")
+    before = {k: os.environ.get(k) for k in ("SENDWH_SCHEDULE", "SENDWH_OUTPUTS_DIR")}
     os.environ["SENDWH_SCHEDULE"] = ""  # no scheduled run can start beside the triggered ones
-    with using_database(SESSION["url"]), scratch_database("stack") as url, using_database(url):
-        yield url, metadata
-        with psycopg.connect(SESSION["url"], autocommit=True) as conn:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(
-                sql.Identifier(metadata)))
-    if before is None:
-        os.environ.pop("SENDWH_SCHEDULE", None)
-    else:
-        os.environ["SENDWH_SCHEDULE"] = before
+    os.environ["SENDWH_OUTPUTS_DIR"] = str(tmp_path_factory.mktemp("stack_outputs"))
+    get_settings.cache_clear()
+    try:
+        with using_database(SESSION["url"]), scratch_database("stack") as url, using_database(url):
+            yield url, metadata
+            with psycopg.connect(SESSION["url"], autocommit=True) as conn:
+                conn.execute(sql.SQL("drop database if exists {} with (force)").format(
+                    sql.Identifier(metadata)))
+    finally:
+        for key, value in before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
