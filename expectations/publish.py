@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from psycopg import sql
 
+from foundation.roles import secure_schema
+
 # published schema -> the schema dbt builds it in (dbt_project/macros/generate_schema_name.sql)
 BUILD_SCHEMAS = {"marts": "marts_build", "restricted": "restricted_build"}
 # published schemas that only granted roles may read: no grant to public is ever carried over
@@ -109,6 +111,7 @@ def publish(conn, schemas: Mapping[str, str] | None = None,
             for statement in statements:
                 conn.execute(statement)
             grants += len(statements)
+            grants += secure_schema(conn, build_schema, published)
             previous = previous_schema(published)
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(previous)))
             if conn.execute("select 1 from pg_namespace where nspname = %s", (published,)).fetchone():
@@ -116,6 +119,8 @@ def publish(conn, schemas: Mapping[str, str] | None = None,
                     sql.Identifier(published), sql.Identifier(previous)))
             conn.execute(sql.SQL("alter schema {} rename to {}").format(
                 sql.Identifier(build_schema), sql.Identifier(published)))
+        conn.execute("insert into audit.pipeline_steps (step, detail) values ('publish', %s)",
+                     (", ".join(f"{b} -> {p}" for p, b in schemas.items()),))
     return Published(relations=relations, grants_copied=grants)
 
 

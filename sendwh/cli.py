@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import List, Optional
 
+import psycopg
 import typer
 from rich.console import Console
 
@@ -84,8 +85,21 @@ def db_psql(ctx: typer.Context) -> None:
 
 @db_app.command("setup")
 def db_setup() -> None:
-    """Apply the warehouse's pending migrations and record the boroughs (safe to repeat)."""
-    applied = _setup()
+    """Create the warehouse's roles (as SENDWH_ADMIN_URL's account, the embedded server's
+    superuser by default; never dropping one), apply pending migrations as the engineer role,
+    record the boroughs, then the roles' grants and row-level security (safe to repeat)."""
+    try:
+        schema.setup_roles(say=console.print)
+    except psycopg.errors.InsufficientPrivilege as error:
+        err_console.print(f"[red]error:[/red] creating the warehouse's roles needs an account that "
+                          f"may create roles (set SENDWH_ADMIN_URL): {error}", soft_wrap=True)
+        raise typer.Exit(1)
+    try:
+        applied = schema.setup(grants=True)
+    except MigrationError as error:
+        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        raise typer.Exit(1)
+    schema.adopt_after_setup()
     for migration in applied:
         console.print(f"applied migration {migration.label}")
     if not applied:

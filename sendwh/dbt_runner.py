@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from expectations.publish import BUILD_SCHEMAS
-from foundation.database import connect, dsn_parts
-from foundation.pseudonym import store_key
+from foundation.database import dsn_parts
+from foundation.pseudonym import session_options
 from foundation.schema import setup
 from foundation.settings import PROJECT_ROOT, get_settings
 
@@ -34,6 +34,8 @@ def dbt_env() -> dict[str, str]:
         "SENDWH_DB_USER": parts["user"],
         "SENDWH_DB_PASSWORD": parts["password"],
         "SENDWH_DB_NAME": parts["dbname"],
+        # the pseudonymisation key, as a session setting of every dbt connection (never stored)
+        "PGOPTIONS": session_options(get_settings().pseudonym_key, os.environ.get("PGOPTIONS", "")),
         "DBT_PROFILES_DIR": str(DBT_PROJECT),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
@@ -41,10 +43,8 @@ def dbt_env() -> dict[str, str]:
 
 
 def prepare_database() -> None:
-    """Schemas and the pseudonymisation key, before dbt runs."""
+    """The warehouse's schemas and tables, before dbt runs."""
     setup()
-    with connect() as conn:
-        store_key(conn, get_settings().pseudonym_key)
 
 
 def dbt_args(command: list[str], today: str | None = None) -> list[str]:
