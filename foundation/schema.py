@@ -16,9 +16,10 @@ from typing import Iterator
 from urllib.parse import urlparse, urlunparse
 
 import psycopg
+from psycopg import sql
 
 from foundation import catalog, roles
-from foundation.database import admin_url, connect, warehouse_url, with_url_parts
+from foundation.database import admin_url, connect, is_embedded, warehouse_url, with_url_parts
 from foundation.migrate import BOROUGHS_LOCK, Migration, migrate, xact_lock
 from foundation.reference import boroughs
 from foundation.settings import get_settings
@@ -54,7 +55,11 @@ def setup_roles(say=print) -> list[str]:
     with psycopg.connect(admin_url(), autocommit=True) as conn:
         with conn.transaction():
             conn.execute("select pg_advisory_xact_lock(0x53454E44, 4)")
-            created = roles.ensure_roles(conn)
+            password = get_settings().pipeline_password
+            created = roles.ensure_roles(conn, pipeline_login=bool(password) or is_embedded())
+            if password:
+                conn.execute(sql.SQL("alter role {} password {}").format(
+                    sql.Identifier(roles.roles().pipeline_login), sql.Literal(password)))
             changed = roles.adopt(conn)
     for name in created:
         say(f"created role {name}")

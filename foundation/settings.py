@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     # only by `sendwh db setup` to create the warehouse's roles and hand its schemas to the
     # engineer role. Unset: the embedded server's superuser, else WAREHOUSE_URL itself.
     admin_url: str | None = Field(default=None, alias="SENDWH_ADMIN_URL")
+    # The password of the pipeline's login role (<role_prefix>pipeline, a member of the engineer
+    # role) that `sendwh db setup` gives it on a server with passwords (docker-compose). Unset:
+    # the login is made only for the embedded server, which trusts its socket.
+    pipeline_password: str | None = Field(default=None, alias="SENDWH_PIPELINE_PASSWORD")
     # The warehouse's database roles are named <role_prefix>engineer, <role_prefix>analyst_hf, ...
     role_prefix: str = Field(default="sendwh_", alias="SENDWH_ROLE_PREFIX", pattern=r"^[a-z_][a-z0-9_]*$")
     # Small-number suppression in what leaves the warehouse for people outside the SEND team

@@ -19,6 +19,7 @@ from extract.layouts import UnknownBorough
 from foundation import database, schema
 from foundation.migrate import Migration, MigrationError
 from foundation.settings import PROJECT_ROOT, get_settings
+from sendwh.export import ExportError, export_mart
 from sendwh.forecast_commands import app as forecast_app
 from sendwh.sample import generate
 from sendwh.sen2_commands import app as sen2_app
@@ -153,6 +154,23 @@ def build(
 
     status = run_build(today=today or get_settings().today or None, select=select)
     raise typer.Exit(0 if status == 0 else 1)
+
+
+@app.command()
+def export(
+    mart: str = typer.Argument(..., help="a published mart, e.g. ehcp_caseload"),
+    out: Path = typer.Option(..., "--out", help="CSV to write (mode 0600)"),
+    threshold: Optional[int] = typer.Option(None, min=1, help="suppress counts below this "
+                                            "(default SENDWH_SUPPRESSION_THRESHOLD, 5)"),
+) -> None:
+    """A mart as CSV for people outside the SEND team: counts below the threshold, and the
+    totals and rates that would reveal them, shown as DfE's `c`."""
+    try:
+        with database.connect() as conn:
+            rows = export_mart(conn, mart, out, threshold or get_settings().suppression_threshold)
+    except ExportError as error:
+        _usage(str(error))
+    console.print(f"wrote {out}: {rows:,} rows, small numbers suppressed")
 
 
 @app.command()
