@@ -255,10 +255,12 @@ def test_publishing_is_atomic_and_keeps_grants(swap_db):
     over and over while they are published 30 times, always sees one version of a schema's
     relations; grants on marts and restricted carry over, except public's on restricted."""
     from expectations.publish import publish
+    from foundation.database import admin_url
 
     role = f"analyst_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(swap_db) as conn:
+    with psycopg.connect(admin_url(), autocommit=True) as conn:     # roles are the admin's to make
         conn.execute(sql.SQL("create role {}").format(sql.Identifier(role)))
+    with psycopg.connect(swap_db) as conn:
         _stage(conn, 0)
         conn.commit()
         publish(conn)
@@ -309,8 +311,9 @@ def test_publishing_is_atomic_and_keeps_grants(swap_db):
                             (role,) * 5).fetchone() == (True, True, False, True, True, False)
         conn.execute("drop schema marts cascade; drop schema if exists marts_previous cascade; "
                      "drop schema restricted cascade; drop schema if exists restricted_previous cascade")
-        conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
         conn.commit()
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
 def test_publish_refuses_a_partial_build(swap_db):
