@@ -51,12 +51,20 @@ def _bootstrap_embedded(superuser_url: str) -> str:
     r = roles.roles()
     if (superuser_url, r.prefix) not in _BOOTSTRAPPED:
         with psycopg.connect(superuser_url, autocommit=True) as conn:
-            with conn.transaction():
-                conn.execute("select pg_advisory_xact_lock(0x53454E44, 4)")   # concurrent first uses
-                roles.ensure_roles(conn, r, pipeline_login=True)
-                roles.adopt(conn, r)
+            if not _roles_in_place(conn, r):
+                with conn.transaction():
+                    conn.execute("select pg_advisory_xact_lock(0x53454E44, 4)")   # concurrent first uses
+                    roles.ensure_roles(conn, r, pipeline_login=True)
+                    roles.adopt(conn, r)
         _BOOTSTRAPPED.add((superuser_url, r.prefix))
     return r.pipeline_login
+
+
+def _roles_in_place(conn: psycopg.Connection, r: roles.Roles) -> bool:
+    try:
+        return roles.in_place(conn, r)
+    except psycopg.errors.UndefinedObject:     # a role pg_has_role names does not exist yet
+        return False
 
 
 def warehouse_url() -> str:

@@ -123,6 +123,21 @@ def ensure_roles(conn: psycopg.Connection, r: Roles | None = None, pipeline_logi
     return created
 
 
+def in_place(conn: psycopg.Connection, r: Roles | None = None) -> bool:
+    """Whether the roles, the pipeline's login and the engineer's ownership of the current
+    database's warehouse schemas are all in place already (one query; nothing to do)."""
+    r = r or roles()
+    return bool(conn.execute(
+        "select (select count(*) from pg_roles where rolname = any(%(groups)s)) = cardinality(%(groups)s) "
+        "and exists (select 1 from pg_roles where rolname = %(login)s) "
+        "and pg_has_role(%(login)s, %(engineer)s, 'member') "
+        "and has_database_privilege(%(engineer)s, current_database(), 'create') "
+        "and not exists (select 1 from pg_namespace where nspname = any(%(schemas)s) "
+        "                and nspowner <> (select oid from pg_roles where rolname = %(engineer)s))",
+        {"groups": r.groups, "login": r.pipeline_login, "engineer": r.engineer,
+         "schemas": list(ENGINEER_SCHEMAS)}).fetchone()[0])
+
+
 def adopt(conn: psycopg.Connection, r: Roles | None = None) -> int:
     """Give the engineer role CREATE on the current database and every warehouse schema and
     the objects in it (a warehouse built by a superuser before roles existed). Returns the

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from expectations.publish import BUILD_SCHEMAS
+from foundation.audit_log import record_step
 from foundation.database import dsn_parts
 from foundation.pseudonym import session_options
 from foundation.schema import setup
@@ -42,9 +43,12 @@ def dbt_env() -> dict[str, str]:
     }
 
 
-def prepare_database() -> None:
-    """The warehouse's schemas and tables, before dbt runs."""
+def prepare_database(command: list[str] | None = None) -> None:
+    """The warehouse's schemas and tables, before dbt runs; the run recorded in
+    audit.pipeline_steps with the login and role that ran it."""
     setup()
+    if command is not None:
+        record_step("dbt", " ".join(command))
 
 
 def dbt_args(command: list[str], today: str | None = None) -> list[str]:
@@ -56,8 +60,8 @@ def dbt_args(command: list[str], today: str | None = None) -> list[str]:
 
 def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -> int:
     """Run a dbt command in the project folder; returns dbt's exit status."""
-    prepare_database()
     args = [dbt_executable(), *dbt_args(command, today)]
+    prepare_database(args[1:])
     result = subprocess.run(args, cwd=DBT_PROJECT, env=dbt_env(),
                             stdout=subprocess.DEVNULL if quiet else None)
     return result.returncode
@@ -99,5 +103,5 @@ def ensure_manifest() -> Path:
 
 def dbt_wrapper() -> None:  # pragma: no cover - exercised through Cosmos in the DAG tests
     """`sendwh-dbt ARGS...`: dbt with the warehouse connection set (Cosmos's executable)."""
-    prepare_database()
+    prepare_database(sys.argv[1:])
     os.execve(dbt_executable(), [dbt_executable(), *sys.argv[1:]], dbt_env())

@@ -40,6 +40,8 @@ alter table audit.batches add column if not exists loaded_by text default sessio
 alter table audit.batches add column if not exists loaded_as text default current_user;
 alter table audit.dq_runs add column if not exists run_by text default session_user;
 alter table audit.dq_runs add column if not exists run_as text default current_user;
+alter table forecast.runs add column if not exists run_by text default session_user;
+alter table forecast.runs add column if not exists run_as text default current_user;
 
 create table audit.pipeline_steps (
     step_id     bigint generated always as identity primary key,
