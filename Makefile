@@ -43,6 +43,7 @@ lint: venv
 bench: venv
 	$(BIN)/python -m bench.loader_bench
 	$(BIN)/python -m bench.sen2_bench
+	$(BIN)/python -m bench.dag_bench
 
 db-stop: venv
 	$(BIN)/sendwh db stop

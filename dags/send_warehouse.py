@@ -29,6 +29,7 @@ from cosmos import (
     ProfileConfig,
     ProjectConfig,
     RenderConfig,
+    SeedRenderingBehavior,
     TestBehavior,
 )
 
@@ -119,6 +120,9 @@ def send_warehouse():
         ),
         render_config=RenderConfig(
             test_behavior=TestBehavior.NONE,  # the tests run in the producer's build
+            # seeds (reference tables) are built by the producer but get no task of their own:
+            # 22 fewer task processes (each parses this file) for nothing anyone watches
+            seed_rendering_behavior=SeedRenderingBehavior.NONE,
             emit_datasets=False,  # no OpenLineage provider here
             load_method=LoadMode.DBT_MANIFEST if MANIFEST.exists() else LoadMode.CUSTOM,
         ),
