@@ -36,3 +36,13 @@ def test_the_threshold_is_a_setting():
     rows = _rows(HF=(40, 7))
     assert suppress(rows, RULE, threshold=5)[0]["late"] == 7
     assert suppress(rows, RULE, threshold=10)[0]["late"] == SUPPRESSED
+
+
+def test_the_worklist_is_never_exported(tmp_path):
+    from typer.testing import CliRunner
+
+    from sendwh.cli import app
+
+    result = CliRunner().invoke(app, ["export", "ehc_open_cases", "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 2 and "not exportable" in result.output
+    assert not (tmp_path / "x.csv").exists()
