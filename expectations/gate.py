@@ -7,6 +7,7 @@ import json
 import uuid
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,6 +25,7 @@ from foundation.settings import get_settings
 
 # the marts are checked where dbt built them, before they are published
 BUILD_SCHEMA = BUILD_SCHEMAS["marts"]
+RUN_LOCK = 4210502   # a gate run's own advisory lock, with its run id (while it is alive)
 SOURCE_KINDS = ("sen2", "case", "ledger")
 
 
@@ -133,27 +135,53 @@ def _result(check: Check, outcome, kept: int) -> CheckResult:
 
 def run_gates(run_date: date | None = None, build_schema: str = BUILD_SCHEMA,
               run_id: str | None = None, config_path: Path | None = None,
-              say=print) -> GateReport:
-    """Run every check; record the run and its results in audit; rebuild Data Docs."""
+              say=print, started: Callable[[str], None] | None = None) -> GateReport:
+    """Run every check; record the run and its results in audit; rebuild Data Docs.
+    While it runs, the run holds its advisory lock (RUN_LOCK, the run id), so that a later
+    run can tell it from one whose process died (`close_abandoned_runs`, which every run
+    calls first). `started(run_id)` is called once the run is recorded as `running`."""
     run_date = run_date or date.today()
     run_id = run_id or f"gates_{run_date:%Y%m%d}_{uuid.uuid4().hex[:8]}"
     config = load_config(config_path)
     outputs = get_settings().outputs_dir
-    with connect() as conn:
-        pairs = gate_scope(conn)
-        checks = [c for borough, kind in pairs for c in source_checks(config, borough, kind)]
-        checks += mart_checks(config, sorted({borough for borough, _ in pairs}))
-        one_per_asset = {asset_name(c): c for c in checks}     # checks share their query
-        queries = {name: render_query(conn, c, run_date, build_schema)
-                   for name, c in one_per_asset.items()}
-        conn.execute("insert into audit.dq_runs (run_id, run_date, build_schema) values (%s, %s, %s)",
-                     (run_id, run_date, build_schema))
-    say(f"quality gates: {len(checks)} checks on {len(queries)} queries "
-        f"({len(pairs)} borough sources and the marts in {build_schema})")
-    results = _validate(checks, queries, outputs, run_id, config.get("failing_rows_kept", 20))
-    report = GateReport(run_id, run_date, results, data_docs_index(outputs))
-    record(report, outputs)
+    with connect(autocommit=True) as alive:      # held until the verdict is recorded
+        for closed in close_abandoned_runs(alive):
+            say(f"quality-gate run {closed} had died before its verdict: closed as abandoned")
+        alive.execute("select pg_advisory_lock(%s, hashtext(%s))", (RUN_LOCK, run_id))
+        with connect() as conn:
+            pairs = gate_scope(conn)
+            checks = [c for borough, kind in pairs for c in source_checks(config, borough, kind)]
+            checks += mart_checks(config, sorted({borough for borough, _ in pairs}))
+            one_per_asset = {asset_name(c): c for c in checks}     # checks share their query
+            queries = {name: render_query(conn, c, run_date, build_schema)
+                       for name, c in one_per_asset.items()}
+            conn.execute("insert into audit.dq_runs (run_id, run_date, build_schema) values (%s, %s, %s)",
+                         (run_id, run_date, build_schema))
+        if started is not None:
+            started(run_id)
+        say(f"quality gates: {len(checks)} checks on {len(queries)} queries "
+            f"({len(pairs)} borough sources and the marts in {build_schema})")
+        results = _validate(checks, queries, outputs, run_id, config.get("failing_rows_kept", 20))
+        report = GateReport(run_id, run_date, results, data_docs_index(outputs))
+        record(report, outputs)
     return report
+
+
+def close_abandoned_runs(conn) -> list[str]:
+    """Close as `abandoned` every gate run still `running` whose process has died (its run
+    lock is free: a live run holds it); returns their ids. `conn` is in autocommit mode."""
+    closed = []
+    for (run_id,) in conn.execute("select run_id from audit.dq_runs where status = 'running' "
+                                  "order by started_at").fetchall():
+        if conn.execute("select pg_try_advisory_lock(%s, hashtext(%s))",
+                        (RUN_LOCK, run_id)).fetchone()[0]:
+            try:
+                conn.execute("update audit.dq_runs set status = 'abandoned', finished_at = now() "
+                             "where run_id = %s and status = 'running'", (run_id,))
+                closed.append(run_id)
+            finally:
+                conn.execute("select pg_advisory_unlock(%s, hashtext(%s))", (RUN_LOCK, run_id))
+    return closed
 
 
 def _validate(checks: list[Check], queries: dict, outputs: Path, run_id: str,

@@ -10,14 +10,22 @@ schema. No reader joins the two.) The grants on each
 published schema and its tables are copied to the new ones first, so access is kept. The
 old schemas stay as `marts_previous` and `restricted_previous` until the next publish (so a
 query still reading them is never blocked or broken by this one), readable by no new reader.
+
+Given the gate run that judged the build schemas, publishing first checks that the run
+finished passed or warned (never a run still `running`, abandoned or blocked), and in the
+same transaction as the swap marks it published and records it in audit.publications with a
+fingerprint of what was swapped in, which readers check (foundation/published.py). A process
+killed at any point leaves either the old schemas and no record, or the new ones and the
+record.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from psycopg import sql
 
+from foundation.published import PUBLISHED_STATUSES, fingerprint
 from foundation.roles import secure_schema
 
 # published schema -> the schema dbt builds it in (dbt_project/macros/generate_schema_name.sql)
@@ -94,14 +102,21 @@ def _relations(conn, schema: str) -> set[str]:
 
 
 def publish(conn, schemas: Mapping[str, str] | None = None,
-            expected: Mapping[str, set[str]] | None = None) -> Published:
+            expected: Mapping[str, set[str]] | None = None, gate_run_id: str | None = None,
+            before_commit: Callable[[], None] | None = None) -> Published:
     """Swap each build schema in as its published schema, all in one transaction.
     `schemas`: {published: build} (default BUILD_SCHEMAS). `expected`: {published: relations
     its build schema must hold} (a partial build must not publish fewer relations than the
-    project defines); nothing is published if any build schema is empty or lacks one."""
+    project defines); nothing is published if any build schema is empty or lacks one.
+    `gate_run_id`: the gate run that judged the build schemas; it must have finished passed
+    or warned, and is recorded as published with the swap. Without one nothing is recorded,
+    and readers that check (foundation/published.py) refuse what was swapped in.
+    `before_commit`: called last inside the transaction (`sendwh build`'s pause point)."""
     schemas = dict(schemas or BUILD_SCHEMAS)
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        if gate_run_id is not None:
+            _check_verdict(conn, gate_run_id)
         relations = 0
         for published, build_schema in schemas.items():
             names = _relations(conn, build_schema)
@@ -131,8 +146,28 @@ def publish(conn, schemas: Mapping[str, str] | None = None,
             conn.execute(sql.SQL("alter schema {} rename to {}").format(
                 sql.Identifier(build_schema), sql.Identifier(published)))
         conn.execute("insert into audit.pipeline_steps (step, detail) values ('publish', %s)",
-                     (", ".join(f"{b} -> {p}" for p, b in schemas.items()),))
+                     (", ".join(f"{b} -> {p}" for p, b in schemas.items())
+                      + (f" (gate run {gate_run_id})" if gate_run_id else ""),))
+        if gate_run_id is not None:
+            mark_published(conn, gate_run_id)
+            count, digest = fingerprint(conn, list(schemas))
+            conn.execute("insert into audit.publications (gate_run_id, schemas, relations, "
+                         "fingerprint) values (%s, %s, %s, %s)",
+                         (gate_run_id, list(schemas), count, digest))
+        if before_commit is not None:
+            before_commit()
     return Published(relations=relations, grants_copied=grants)
+
+
+def _check_verdict(conn, gate_run_id: str) -> None:
+    row = conn.execute("select status, finished_at from audit.dq_runs where run_id = %s for update",
+                       (gate_run_id,)).fetchone()
+    if row is None:
+        raise PublishError(f"not publishing: there is no quality-gate run {gate_run_id}")
+    status, finished_at = row
+    if status not in PUBLISHED_STATUSES or finished_at is None:
+        raise PublishError(f"not publishing: quality-gate run {gate_run_id} is {status}, not "
+                           f"{' or '.join(PUBLISHED_STATUSES)} (run `sendwh build`)")
 
 
 def mark_published(conn, run_id: str) -> None:

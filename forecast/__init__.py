@@ -23,6 +23,7 @@ from forecast.history import has_history, read_history
 from forecast.model import ModelConfig, rates_summary
 from forecast.published import DfeDataError, load_published
 from foundation.database import connect
+from foundation.published import published_run
 from foundation.settings import get_settings
 
 
@@ -37,6 +38,7 @@ class ForecastSummary:
     backtest_passed: bool | None = None
     backtest_findings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    published_from: str | None = None    # the gate run the history came from
 
 
 def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = None,
@@ -46,12 +48,18 @@ def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = N
     (DfE folder given or configured and present) replace forecast.backtest.
 
     scenarios: `forecast.model.Scenario`s forecast beside the baseline (rows with their name
-    in the `scenario` column), e.g. Scenario(joiner_multiplier=1.1, name='joiners_x1.1')."""
+    in the `scenario` column), e.g. Scenario(joiner_multiplier=1.1, name='joiners_x1.1').
+
+    The history is read only if `restricted` is what a completed gate run published
+    (foundation.published.NotPublished otherwise, before anything is written)."""
     today_d = date.fromisoformat(str(today)) if today else None
     config = ModelConfig()
     summary = ForecastSummary(None, [], None, 0)
     with connect() as conn:
-        history = read_history(conn) if has_history(conn) else {}
+        history = {}
+        if has_history(conn):
+            summary.published_from = published_run(conn).describe()
+            history = read_history(conn)
         if today_d:
             history = {b: [r for r in rows if r[0] <= today_d.year] for b, rows in history.items()}
         history = {b: rows for b, rows in history.items() if rows}

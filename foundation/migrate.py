@@ -26,6 +26,7 @@ FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 # this project does; advisory locks are scoped to one database.
 LOCK_CLASS = 0x53454E44   # 'SEND'
 MIGRATIONS_LOCK, BOROUGHS_LOCK, PSEUDONYM_KEY_LOCK = 1, 2, 3
+BUILD_LOCK = 4   # held by a `sendwh build` for its whole life (sendwh/build_runs.py)
 
 RECORD_TABLE = "audit.schema_migrations"
 CREATE_RECORD_TABLE = f"""

@@ -111,6 +111,9 @@ def ensure_roles(conn: psycopg.Connection, r: Roles | None = None, pipeline_logi
             created.append(name)
     # the engineer role is never a superuser, whatever someone did to it by hand
     conn.execute(sql.SQL("alter role {} nosuperuser nobypassrls").format(sql.Identifier(r.engineer)))
+    # ... but may end a dead build's queries (sendwh/build_runs.py): they run under the
+    # pipeline's login, whose sessions act as the engineer role (no superuser's sessions)
+    conn.execute(sql.SQL("grant pg_signal_backend to {}").format(sql.Identifier(r.engineer)))
     if pipeline_login:
         login = r.pipeline_login
         if login not in existing:
@@ -132,6 +135,7 @@ def in_place(conn: psycopg.Connection, r: Roles | None = None) -> bool:
         "and exists (select 1 from pg_roles where rolname = %(login)s) "
         "and pg_has_role(%(login)s, %(engineer)s, 'member') "
         "and has_database_privilege(%(engineer)s, current_database(), 'create') "
+        "and pg_has_role(%(engineer)s, 'pg_signal_backend', 'member') "
         "and not exists (select 1 from pg_namespace where nspname = any(%(schemas)s) "
         "                and nspowner <> (select oid from pg_roles where rolname = %(engineer)s))",
         {"groups": r.groups, "login": r.pipeline_login, "engineer": r.engineer,
@@ -193,6 +197,9 @@ def grant_access(conn: psycopg.Connection, r: Roles | None = None) -> None:
         # the return is made from data of a completed gate run: officers read the run records
         conn.execute(sql.SQL("grant usage on schema audit to {}").format(sql.SQL(", ").join(map(ident, officers))))
         conn.execute(sql.SQL("grant select on audit.dq_runs to {}").format(sql.SQL(", ").join(map(ident, officers))))
+        if conn.execute("select to_regclass('audit.publications')").fetchone()[0]:
+            conn.execute(sql.SQL("grant select on audit.publications to {}").format(
+                sql.SQL(", ").join(map(ident, officers))))
         # ... and record that they made a return
         conn.execute(sql.SQL("grant insert on audit.pipeline_steps to {}").format(
             sql.SQL(", ").join(map(ident, officers))))

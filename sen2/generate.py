@@ -6,7 +6,9 @@ date; every request received, decided or assessed in the previous calendar year,
 issued or ceased in it; and work still open at the census date, with outcomes as they stood on
 the census date. They are built in `restricted_build` and published to `restricted` with the
 marts once the quality gates pass, so a return is always made from data that passed its
-checks (after a blocked run, from the last published data).
+checks (after a blocked run, from the last published data). Before reading, the generator
+checks that `restricted` is what a completed gate run published (foundation/published.py)
+and refuses otherwise (NotPublished); the return's result names that gate run.
 
 This module only streams those rows into XML (lxml's incremental writer, one person at a
 time; every model is read through a server-side cursor in person order, so memory stays
@@ -35,6 +37,7 @@ from psycopg.rows import dict_row
 
 from foundation.database import connect
 from foundation.private_files import private_path, write_private_text
+from foundation.published import published_run
 from foundation.reference import gender_current_sex
 from foundation.roles import may_read_borough
 from foundation.settings import get_settings
@@ -99,6 +102,7 @@ class GeneratedReturn:
     errors: int
     queries: int
     findings: list[Any]
+    published_from: str = ""     # the gate run the data came from (foundation/published.py)
 
 
 class GenerateError(Exception):
@@ -221,6 +225,7 @@ def generate(borough: str, year: int, out_dir: Path) -> GeneratedReturn:
         if not may_read_borough(conn, borough):
             raise GenerateError(f"permission denied: {conn.info.user} may not make {borough}'s SEN2 "
                                 f"return (only {borough}'s SEN2 officer role or the engineer role may)")
+        source = published_run(conn)     # NotPublished: not from a completed gate run
         ctx = _context(conn, borough, year)
         conn.execute("insert into audit.pipeline_steps (step, detail) values ('sen2 generate', %s)",
                      (f"{borough} {year}",))
@@ -237,7 +242,7 @@ def generate(borough: str, year: int, out_dir: Path) -> GeneratedReturn:
                         xf.write(_lines(shape(tree.root[0], year)))
     result = validate_file(path, year=year, lea=ctx["lea"])
     return GeneratedReturn(path, borough, year, persons, requests, result.errors, result.queries,
-                           result.findings)
+                           result.findings, source.describe())
 
 
 def generate_with_reports(borough: str, year: int, out_dir: Path) -> tuple[GeneratedReturn, list[Path]]:

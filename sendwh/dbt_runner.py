@@ -2,13 +2,19 @@
 server, set in dbt's environment so no password is written to disk), `run_dbt`, the manifest
 the DAG renders its dbt task group from, and `sendwh-dbt`, the executable Cosmos calls for
 every dbt node (so this module stays light: no Great Expectations, no pandas).
+
+dbt runs as a child that dies with this process (`run_child`): a killed `sendwh build`
+leaves no dbt behind to collide with the next one.
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from expectations.publish import BUILD_SCHEMAS
@@ -37,6 +43,9 @@ def dbt_env() -> dict[str, str]:
         "SENDWH_DB_NAME": parts["dbname"],
         # the pseudonymisation key, as a session setting of every dbt connection (never stored)
         "PGOPTIONS": session_options(get_settings().pseudonym_key, os.environ.get("PGOPTIONS", "")),
+        # dbt's connections carry the build's application_name (profiles.yml), so that the
+        # next build can find and end a dead build's queries (sendwh/build_runs.py)
+        "SENDWH_DB_APPLICATION_NAME": os.environ.get("PGAPPNAME") or "dbt",
         "DBT_PROFILES_DIR": str(DBT_PROJECT),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "DO_NOT_TRACK": "1",
@@ -62,9 +71,58 @@ def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -
     """Run a dbt command in the project folder; returns dbt's exit status."""
     args = [dbt_executable(), *dbt_args(command, today)]
     prepare_database(args[1:])
-    result = subprocess.run(args, cwd=DBT_PROJECT, env=dbt_env(),
-                            stdout=subprocess.DEVNULL if quiet else None)
-    return result.returncode
+    return run_child(args, cwd=DBT_PROJECT, env=dbt_env(),
+                     stdout=subprocess.DEVNULL if quiet else None)
+
+
+PR_SET_PDEATHSIG = 1   # linux/prctl.h
+
+
+def _die_with(parent: int):
+    """preexec_fn for a child that the kernel kills (SIGKILL) when `parent` dies, however it
+    dies (Linux; elsewhere the child only gets the signals passed on by `run_child`)."""
+    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None) \
+        if sys.platform.startswith("linux") else None   # looked up before the fork
+
+    def preexec() -> None:
+        if prctl is not None:
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:    # the parent died before the death signal was set
+            os._exit(1)
+    return preexec
+
+
+def run_child(args: list[str], **popen) -> int:
+    """Run a child process (dbt) that dies with this one, and return its exit status.
+
+    The child is started in its own process group with the kernel's parent-death signal set
+    (SIGKILL), so a `sendwh build` killed even by SIGKILL takes it along; SIGTERM and SIGINT
+    sent to this process while the child runs are passed on to the child's group, and raised
+    again here once it has exited (so Ctrl-C still stops both)."""
+    child = subprocess.Popen(args, preexec_fn=_die_with(os.getpid()),  # noqa: PLW1509 - prctl only
+                             start_new_session=True, **popen)
+    received: list[int] = []
+
+    def forward(signum, _frame) -> None:
+        received.append(signum)
+        try:
+            os.killpg(child.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():   # handlers live there only
+        previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if child.poll() is None:      # leaving early (an exception): not without the child
+            child.kill()
+            child.wait()
+        if received:
+            signal.raise_signal(received[0])
 
 
 def expected_relations() -> dict[str, set[str]]:
@@ -97,11 +155,18 @@ def ensure_manifest() -> Path:
         env = {**os.environ, "SENDWH_DB_HOST": "unused", "SENDWH_DB_USER": "unused",
                "SENDWH_DB_NAME": "unused", "DBT_PROFILES_DIR": str(DBT_PROJECT),
                "DBT_SEND_ANONYMOUS_USAGE_STATS": "False"}
-        subprocess.run([dbt_executable(), "parse", "--quiet"], cwd=DBT_PROJECT, env=env, check=True)
+        status = run_child([dbt_executable(), "parse", "--quiet"], cwd=DBT_PROJECT, env=env)
+        if status != 0:
+            raise subprocess.CalledProcessError(status, "dbt parse")
     return manifest
 
 
 def dbt_wrapper() -> None:  # pragma: no cover - exercised through Cosmos in the DAG tests
-    """`sendwh-dbt ARGS...`: dbt with the warehouse connection set (Cosmos's executable)."""
+    """`sendwh-dbt ARGS...`: dbt with the warehouse connection set (Cosmos's executable).
+
+    It becomes dbt (execve) with the parent-death signal set, which execve keeps: when the
+    Airflow task process that started it dies (killed, or its worker reset), dbt dies too
+    instead of building on beside the task's next try."""
+    _die_with(os.getppid())()
     prepare_database(sys.argv[1:])
     os.execve(dbt_executable(), [dbt_executable(), *sys.argv[1:]], dbt_env())

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from foundation.database import connect
+from foundation.published import NotPublished
 from foundation.schema import setup
 from foundation.settings import get_settings
 
@@ -133,6 +134,11 @@ def run(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="Also bac
             summary = run_forecast(dfe_dir=dfe_dir, today=today, scenarios=scenarios)
     except DfeDataError as error:
         _usage(str(error))
+    except NotPublished as error:
+        err_console.print(f"[red]error:[/red] not forecasting: {error}")
+        raise typer.Exit(1)
+    if summary.published_from:
+        console.print(f"history from {summary.published_from}")
     with connect() as conn:
         for line in tri_borough_summary_lines(conn):
             console.print(line)

@@ -1,14 +1,19 @@
 """The pipeline runner the CLI and the DAGs share: write, audit, publish. dbt builds into the
 build schemas (`sendwh.dbt_runner`), the quality gates check sources and marts, and publishing
-swaps the build schemas in only when nothing blocks.
+swaps the build schemas in only when nothing blocks, recording the gate run it published.
+
+A `sendwh build` is recorded while it runs and holds the build lock (`sendwh.build_runs`): a
+second one refuses while it is alive, and the next one after it died cleans up after it.
 """
 from __future__ import annotations
 
 from datetime import date
 
 from expectations.gate import run_gates as gates
-from expectations.publish import BUILD_SCHEMAS, mark_published, publish
+from expectations.publish import BUILD_SCHEMAS, PublishError, publish
 from foundation.database import analyze_raw, connect
+from foundation.schema import setup
+from sendwh.build_runs import BuildRefused, BuildRun, build_run, pause_point
 from sendwh.dbt_runner import expected_relations, run_dbt
 
 
@@ -17,38 +22,61 @@ def build(today: str | None = None, select: str | None = None, quiet: bool = Fal
     """Write, audit, publish: dbt builds the marts and the restricted models into their build
     schemas, the quality gates check sources and marts, and only if no blocking check failed
     are both published.
-    Returns 0 when published, 1 when dbt failed or the gates blocked (marts unchanged)."""
+    Returns 0 when published, 1 when dbt failed, the gates blocked (marts unchanged) or
+    another build is running (nothing done)."""
+    setup()     # the build's record is a migration's table
+    try:
+        with build_run(say=say) as run:
+            status, outcome = _build(run, today, select, quiet, say)
+            run.finish(outcome)
+            return status
+    except BuildRefused as refused:
+        say(f"error: {refused}")
+        return 1
+
+
+def _build(run: BuildRun, today: str | None, select: str | None, quiet: bool,
+           say) -> tuple[int, str]:
     analyze_raw()
+    run.stage("dbt")
     command = ["build"] + (["--select", select] if select else [])
     status = run_dbt(command, today=today, quiet=quiet)
     if status != 0:
         say("dbt build failed: nothing published, the marts are as they were")
-        return 1
-    return gate_and_publish(today, say=say)
+        return 1, "dbt_failed"
+    run.stage("gates")
+    status = gate_and_publish(today, say=say, run=run)
+    return status, "published" if status == 0 else "blocked"
 
 
-def gate_and_publish(today: str | None = None, say=print) -> int:
+def gate_and_publish(today: str | None = None, say=print, run: BuildRun | None = None) -> int:
     """Run the gates on the build schema; publish it when nothing blocks. 0 published, 1 not."""
-    report = run_gates(today, say=say)
+    report = run_gates(today, say=say, started=run.gate_run if run else None)
     for line in report.summary_lines():
         say(line)
     if report.blocked:
         say("not published: the marts are as they were (see audit.dq_scorecard and "
             f"the Data Docs at {report.data_docs})")
         return 1
-    publish_marts(report.run_id, say=say)
+    if run:
+        run.stage("publish")
+    publish_marts(report.run_id, say=say, pause=run is not None)
     return 0
 
 
-def run_gates(today: str | None = None, say=print):
-    return gates(run_date=date.fromisoformat(today) if today else None, say=say)
+def run_gates(today: str | None = None, say=print, started=None):
+    return gates(run_date=date.fromisoformat(today) if today else None, say=say, started=started)
 
 
-def publish_marts(run_id: str | None = None, say=print) -> None:
-    """Swap the build schemas in as `marts` and `restricted`, in one transaction."""
+def publish_marts(run_id: str | None, say=print, pause: bool = False) -> None:
+    """Swap the build schemas in as `marts` and `restricted`, in one transaction, if quality-gate
+    run `run_id` judged them and finished passed or warned; it is marked published and
+    recorded in audit.publications in the same transaction (readers check it)."""
+    if not run_id:
+        raise PublishError("not publishing: no quality-gate run judged the build schemas "
+                           "(run `sendwh build`)")
     with connect() as conn:
-        done = publish(conn, BUILD_SCHEMAS, expected=expected_relations())
-        if run_id:
-            mark_published(conn, run_id)
+        done = publish(conn, BUILD_SCHEMAS, expected=expected_relations(), gate_run_id=run_id,
+                       before_commit=(lambda: pause_point("publish")) if pause else None)
     say(f"published {done.relations} marts and restricted models "
-        f"({done.grants_copied} grants carried over)")
+        f"({done.grants_copied} grants carried over) from quality-gate run {run_id}")

@@ -14,6 +14,7 @@ import typer
 from lxml import etree
 
 from foundation.private_files import write_private_text
+from foundation.published import NotPublished
 from sen2.diff import UnsafeReturn, diff_returns
 from sen2.generate import GenerateError, generate_with_reports
 from sen2.report import FORMATS, render
@@ -95,14 +96,18 @@ def generate(
 ) -> None:
     """Write the borough's SEN2 return for YEAR from the warehouse (after `sendwh build`),
     validate it, and write its validation report (HTML and CSV) beside it. A return with
-    errors is still written; the exit status is then 1."""
+    errors is still written; the exit status is then 1. Made only from data a completed
+    quality-gate run published (exit 1 otherwise, nothing written)."""
     try:
         made, _ = generate_with_reports(borough, year, out)
     except GenerateError as err:
         _fail(str(err))
+    except NotPublished as err:
+        typer.echo(f"error: not generating the return: {err}", err=True)
+        raise typer.Exit(1)
     typer.echo(f"wrote {made.path}: {made.persons:,} persons, {made.requests:,} requests; "
                f"{made.errors} errors, {made.queries} queries "
-               f"(report: {made.path.with_suffix('.report.html')})")
+               f"(report: {made.path.with_suffix('.report.html')}), from {made.published_from}")
     if made.errors:
         typer.echo("the return has errors: fix them in the case system before submitting "
                    "(see the report)", err=True)

@@ -5,8 +5,10 @@ REST API with a login, as `sendwh airflow` (`make airflow`) starts them for a pe
 One sequence, because each step needs the one before: a run fed a defective ledger fails at
 `quality_gates` with the summary in its task log and the marts unchanged; the corrected
 file's run publishes, though the scheduler is killed (SIGKILL) in the middle of it and started
-again; publishing updates the `published_marts` Asset, which starts `sen2_return`; and
-`sen2_return` triggered by hand for one borough writes its return.
+again; publishing updates the `published_marts` Asset, which starts `sen2_return`;
+`sen2_return` triggered by hand for one borough writes its return; and a run whose dbt task is
+killed mid-flight fails without leaving dbt running or changing the marts, and the next run
+publishes marts identical (md5 per mart) to those of the uninterrupted run.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psutil
 import psycopg
 import pytest
 from psycopg import sql
@@ -74,11 +77,21 @@ def stack(warehouse, tmp_path_factory):
 
 
 def _marts(conn) -> list[tuple]:
+    """Every mart with the md5 of its rows, leaving out what names the run rather than the data
+    (a forecast's run id and time: the forecast itself is seeded, so its figures repeat)."""
     names = [r[0] for r in conn.execute("select table_name from information_schema.tables "
                                         "where table_schema = 'marts' order by 1")]
-    return [(name, conn.execute(sql.SQL(
-        "select md5(coalesce(string_agg(t::text, ',' order by t::text), '')) from {} t").format(
-        sql.Identifier("marts", name))).fetchone()[0]) for name in names]
+    fingerprints = []
+    for name in names:
+        columns = [r[0] for r in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = %s and column_name <> 'run_id' and data_type not like 'timestamp%%' "
+            "order by ordinal_position", (name,))]
+        row = sql.SQL("row({})").format(sql.SQL(", ").join(map(sql.Identifier, columns)))
+        fingerprints.append((name, conn.execute(sql.SQL(
+            "select md5(coalesce(string_agg({row}::text, ',' order by {row}::text), '')) from {t}").format(
+            row=row, t=sql.Identifier("marts", name))).fetchone()[0]))
+    return fingerprints
 
 
 def _wait_for_task(stack, api, dag_id, run_id, task_id, states=("running",), timeout=600) -> str:
@@ -173,3 +186,40 @@ def test_the_dags_under_airflows_own_scheduler(stack, warehouse, tmp_path):
     made = sorted(year_dir.glob("*HF*.xml"))
     assert made and Path(made[-1]).stat().st_size > 0
     assert state == ("failed" if " 0 errors" not in log else "success"), log[-2000:]
+
+    # 5. a task killed mid-flight (SIGKILL to the producer's task process while its dbt runs)
+    with psycopg.connect(url, autocommit=True) as conn:
+        published = _marts(conn)
+    run = stack.trigger(api, "send_warehouse", conf)
+    _wait_for_task(stack, api, "send_warehouse", run, "dbt_build.dbt_producer_watcher")
+    dbt = _dbt_under(stack.processes["scheduler"].pid)
+    task_process = dbt.parent()
+    task_process.kill()
+    assert stack.wait_for_run(api, "send_warehouse", run, timeout=900) == "failed"
+    tasks = stack.task_states(api, "send_warehouse", run)
+    assert tasks["dbt_build.dbt_producer_watcher"] == "failed", tasks
+    assert tasks["quality_gates"] == "upstream_failed" and tasks["publish_marts"] == "upstream_failed"
+    psutil.wait_procs([dbt], timeout=30)
+    assert not dbt.is_running(), "dbt outlived its task"   # it dies with its parent
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert _marts(conn) == published
+    run = stack.trigger(api, "send_warehouse", conf)
+    assert stack.wait_for_run(api, "send_warehouse", run, timeout=1200) == "success", \
+        stack.task_states(api, "send_warehouse", run)
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert _marts(conn) == published
+
+
+def _dbt_under(root_pid: int, timeout: float = 300) -> psutil.Process:
+    """The `dbt build` process among the descendants of the scheduler (its task processes)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in psutil.Process(root_pid).children(recursive=True):
+            try:
+                command = process.cmdline()
+            except psutil.NoSuchProcess:
+                continue
+            if any(part.endswith("dbt") for part in command[:2]) and "build" in command:
+                return process
+        time.sleep(0.5)
+    raise AssertionError("no dbt build process under the scheduler")

@@ -228,8 +228,10 @@ def test_after_a_publish_policies_and_grants_are_in_place_and_a_running_query_se
     reader = threading.Thread(target=long_query)
     reader.start()
     time.sleep(0.8)
-    with _engineer(wh) as conn:
-        published = publish(conn, BUILD_SCHEMAS)
+    with _engineer(wh) as conn:        # as `sendwh build` publishes: with the gate run that passed it
+        run_id = conn.execute("select run_id from audit.dq_runs where status in ('passed', 'warned') "
+                              "order by started_at desc limit 1").fetchone()[0]
+        published = publish(conn, BUILD_SCHEMAS, gate_run_id=run_id)
         results["published_at"] = (time.monotonic(),)
     reader.join()
     assert published.grants_copied > 0
