@@ -111,9 +111,9 @@ def ensure_roles(conn: psycopg.Connection, r: Roles | None = None, pipeline_logi
             created.append(name)
     # the engineer role is never a superuser, whatever someone did to it by hand
     conn.execute(sql.SQL("alter role {} nosuperuser nobypassrls").format(sql.Identifier(r.engineer)))
-    # ... but may end a dead build's queries (sendwh/build_runs.py): they run under the
-    # pipeline's login, whose sessions act as the engineer role (no superuser's sessions)
-    conn.execute(sql.SQL("grant pg_signal_backend to {}").format(sql.Identifier(r.engineer)))
+    # ... but may see and end a dead build's queries (sendwh/build_runs.py): they run under
+    # the pipeline's login, whose sessions act as the engineer role (never a superuser's)
+    conn.execute(sql.SQL("grant pg_signal_backend, pg_read_all_stats to {}").format(sql.Identifier(r.engineer)))
     if pipeline_login:
         login = r.pipeline_login
         if login not in existing:
@@ -136,6 +136,7 @@ def in_place(conn: psycopg.Connection, r: Roles | None = None) -> bool:
         "and pg_has_role(%(login)s, %(engineer)s, 'member') "
         "and has_database_privilege(%(engineer)s, current_database(), 'create') "
         "and pg_has_role(%(engineer)s, 'pg_signal_backend', 'member') "
+        "and pg_has_role(%(engineer)s, 'pg_read_all_stats', 'member') "
         "and not exists (select 1 from pg_namespace where nspname = any(%(schemas)s) "
         "                and nspowner <> (select oid from pg_roles where rolname = %(engineer)s))",
         {"groups": r.groups, "login": r.pipeline_login, "engineer": r.engineer,
