@@ -113,8 +113,8 @@ def dag_under_scheduler(sample: Path, home: Path) -> float:
         stack.stop()
         import psycopg  # noqa: PLC0415
 
-        from foundation.database import warehouse_url  # noqa: PLC0415
-        with psycopg.connect(warehouse_url(), autocommit=True) as conn:
+        from foundation.database import admin_url  # noqa: PLC0415
+        with psycopg.connect(admin_url(), autocommit=True) as conn:   # made by it (ensure_database)
             conn.execute(f'drop database if exists "{database}" with (force)')
 
 

@@ -45,7 +45,8 @@ from rich.table import Table
 
 from extract.entities import ALL_TABLES
 from extract.ingest import ingest, plan_loads
-from foundation.database import is_embedded, warehouse_url
+from foundation.database import admin_url, is_embedded, warehouse_url
+from foundation.roles import roles
 from foundation.schema import setup
 from foundation.settings import get_settings
 from sendwh.sample import generate
@@ -175,13 +176,14 @@ class BenchDatabase:
         _refresh_settings()
         self.embedded = is_embedded()
         self.server_url = warehouse_url()
+        self.admin_url = admin_url()     # creates and drops it; the engineer role owns it
         self.name = f"sendwh_bench_{uuid.uuid4().hex[:8]}"
         self.url = _with_dbname(self.server_url, self.name)
         self._previous = os.environ.get("WAREHOUSE_URL")
 
     def __enter__(self) -> "BenchDatabase":
-        with psycopg.connect(self.server_url, autocommit=True) as conn:
-            conn.execute(f'create database "{self.name}"')
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'create database "{self.name}" owner "{roles().engineer}"')
         os.environ["WAREHOUSE_URL"] = self.url
         _refresh_settings()
         setup()
@@ -194,7 +196,7 @@ class BenchDatabase:
             os.environ["WAREHOUSE_URL"] = self._previous
         _refresh_settings()
         try:
-            with psycopg.connect(self.server_url, autocommit=True) as conn:
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
                 conn.execute(f'drop database if exists "{self.name}" with (force)')
         except psycopg.OperationalError as err:  # the server went away: nothing to drop
             print(f"could not drop database {self.name}: {err}", file=sys.stderr)

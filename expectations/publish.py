@@ -9,7 +9,7 @@ one schema's names before the swap and the other's after: PostgreSQL looks names
 schema. No reader joins the two.) The grants on each
 published schema and its tables are copied to the new ones first, so access is kept. The
 old schemas stay as `marts_previous` and `restricted_previous` until the next publish (so a
-query still reading them is never blocked or broken by this one).
+query still reading them is never blocked or broken by this one), readable by no new reader.
 
 Given the gate run that judged the build schemas, publishing first checks that the run
 finished passed or warned (never a run still `running`, abandoned or blocked), and in the
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from psycopg import sql
 
 from foundation.published import PUBLISHED_STATUSES, fingerprint
+from foundation.roles import secure_schema
 
 # published schema -> the schema dbt builds it in (dbt_project/macros/generate_schema_name.sql)
 BUILD_SCHEMAS = {"marts": "marts_build", "restricted": "restricted_build"}
@@ -80,6 +81,16 @@ def _grants_sql(conn, published: str, build_schema: str) -> list[sql.Composed]:
     return statements
 
 
+def _revoke_readers(conn, schema: str) -> None:
+    """The previous version is kept for the queries still reading it (they were checked when
+    they started), not for new readers: no role but its owner may use the schema."""
+    for (grantee,) in conn.execute(
+            "select distinct coalesce(r.rolname, 'public') from pg_namespace n "
+            "cross join aclexplode(n.nspacl) a left join pg_roles r on r.oid = a.grantee "
+            "where n.nspname = %s and a.grantee <> n.nspowner", (schema,)).fetchall():
+        conn.execute(sql.SQL("revoke all on schema {} from {}").format(sql.Identifier(schema), _role(grantee)))
+
+
 def _role(name: str) -> sql.Composable:
     return sql.SQL("public") if name == "public" else sql.Identifier(name)
 
@@ -125,13 +136,18 @@ def publish(conn, schemas: Mapping[str, str] | None = None,
             for statement in statements:
                 conn.execute(statement)
             grants += len(statements)
+            grants += secure_schema(conn, build_schema, published)
             previous = previous_schema(published)
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(previous)))
             if conn.execute("select 1 from pg_namespace where nspname = %s", (published,)).fetchone():
                 conn.execute(sql.SQL("alter schema {} rename to {}").format(
                     sql.Identifier(published), sql.Identifier(previous)))
+                _revoke_readers(conn, previous)
             conn.execute(sql.SQL("alter schema {} rename to {}").format(
                 sql.Identifier(build_schema), sql.Identifier(published)))
+        conn.execute("insert into audit.pipeline_steps (step, detail) values ('publish', %s)",
+                     (", ".join(f"{b} -> {p}" for p, b in schemas.items())
+                      + (f" (gate run {gate_run_id})" if gate_run_id else ""),))
         if gate_run_id is not None:
             mark_published(conn, gate_run_id)
             count, digest = fingerprint(conn, list(schemas))

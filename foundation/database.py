@@ -1,7 +1,10 @@
 """The warehouse connection: `WAREHOUSE_URL`, or an embedded PostgreSQL from pgserver.
 
 The embedded server keeps running between commands (it is reused, not restarted) until
-`sendwh db stop`. It listens only on a Unix socket in (or near) its data folder.
+`sendwh db stop`. It listens only on a Unix socket in (or near) its data folder. Its
+superuser only creates roles and databases (`admin_url`); everything else connects as the
+pipeline's login role, a member of the engineer role (foundation/roles.py), which that
+superuser creates on first use.
 """
 from __future__ import annotations
 
@@ -10,12 +13,13 @@ import os
 import subprocess
 from contextlib import contextmanager
 from typing import Iterator
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urlparse, urlunparse
 
 import pgserver
 import psycopg
 from pgserver._commands import POSTGRES_BIN_PATH
 
+from foundation import roles
 from foundation.settings import get_settings
 
 
@@ -26,12 +30,64 @@ def _embedded_server(start: bool = True):
     return pgserver.get_server(pgdata, cleanup_mode=None)
 
 
+_BOOTSTRAPPED: set[tuple[str, str]] = set()   # (superuser URL, prefix) set up in this process
+
+
+def with_url_parts(url: str, user: str | None = None, dbname: str | None = None) -> str:
+    """`url` with its user (password dropped) or database replaced."""
+    parsed = urlparse(url)
+    if user is not None:
+        host = parsed.netloc.rpartition("@")[2]
+        parsed = parsed._replace(netloc=f"{user}@{host}" if host else f"{user}@")
+    if dbname is not None:
+        parsed = parsed._replace(path=f"/{dbname}")
+    return urlunparse(parsed)
+
+
+def _bootstrap_embedded(superuser_url: str) -> str:
+    """The embedded server's roles (once per process): the group roles, and the pipeline's
+    login as a member of the engineer role, which gets the default database and its schemas.
+    Returns the login's name."""
+    r = roles.roles()
+    if (superuser_url, r.prefix) not in _BOOTSTRAPPED:
+        with psycopg.connect(superuser_url, autocommit=True) as conn:
+            if not _roles_in_place(conn, r):
+                with conn.transaction():
+                    conn.execute("select pg_advisory_xact_lock(0x53454E44, 4)")   # concurrent first uses
+                    roles.ensure_roles(conn, r, pipeline_login=True)
+                    roles.adopt(conn, r)
+        _BOOTSTRAPPED.add((superuser_url, r.prefix))
+    return r.pipeline_login
+
+
+def _roles_in_place(conn: psycopg.Connection, r: roles.Roles) -> bool:
+    try:
+        return roles.in_place(conn, r)
+    except psycopg.errors.UndefinedObject:     # a role pg_has_role names does not exist yet
+        return False
+
+
 def warehouse_url() -> str:
-    """The URL every part of the project uses (psycopg, dbt, Great Expectations)."""
+    """The URL every part of the project uses (psycopg, dbt, Great Expectations): WAREHOUSE_URL,
+    else the embedded server as the pipeline's login role (never its superuser)."""
     url = get_settings().warehouse_url
     if url:
         return url
-    return _embedded_server().get_uri()
+    superuser = _embedded_server().get_uri()
+    return with_url_parts(superuser, user=_bootstrap_embedded(superuser))
+
+
+def admin_url() -> str:
+    """An account that may create roles and databases, on the warehouse's database:
+    SENDWH_ADMIN_URL, else the embedded server's superuser, else WAREHOUSE_URL itself."""
+    settings = get_settings()
+    if settings.admin_url:
+        base = settings.admin_url
+    elif is_embedded():
+        base = _embedded_server().get_uri()
+    else:
+        base = settings.warehouse_url
+    return with_url_parts(base, dbname=dsn_parts(warehouse_url())["dbname"])
 
 
 def is_embedded() -> bool:

@@ -1,34 +1,37 @@
-"""The pseudonymisation key: HMAC-SHA256 pads kept in the restricted `pii` schema (the
-table is migration 0004's)."""
+"""The pseudonymisation key (SENDWH_PSEUDONYM_KEY) and the keys made with it.
+
+The secret is never stored in the warehouse in any form (not its HMAC pads either: a pad
+XOR its constant is the key). dbt's connections are given it at connection time as the
+session setting `sendwh.key` (libpq's PGOPTIONS, set by sendwh/dbt_runner.py), which lives in
+that session's memory only; the dbt macro keyed_hash() makes the pads from it per statement
+(pii.hmac_pad(), migration 0008).
+"""
 from __future__ import annotations
 
 import hashlib
 import hmac
 
-import psycopg
-
-from foundation.migrate import PSEUDONYM_KEY_LOCK, xact_lock
-
-BLOCK = 64
-
-
-def pads(secret: str) -> tuple[bytes, bytes]:
-    key = secret.encode()
-    if len(key) > BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(BLOCK, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+SETTING = "sendwh.key"
 
 
 def person_key(secret: str, borough: str, person_ref: str) -> str:
     """What the dbt macro person_key() computes, for tests and the SEN2 generator."""
-    return hmac.new(secret.encode(), f"{borough}:{person_ref}".encode(), hashlib.sha256).hexdigest()
+    return keyed_hash(secret, f"{borough}:{person_ref}")
 
 
-def store_key(conn: psycopg.Connection, secret: str) -> None:
-    """Write the secret's pads in `conn`'s transaction (the warehouse is set up). Concurrent
-    callers take turns, so the table keeps one row."""
-    ipad, opad = pads(secret)
-    xact_lock(conn, PSEUDONYM_KEY_LOCK)
-    conn.execute("delete from pii.pseudonym_key")
-    conn.execute("insert into pii.pseudonym_key values (%s, %s)", (ipad, opad))
+def keyed_hash(secret: str, text: str) -> str:
+    """What the dbt macro keyed_hash() computes: HMAC-SHA256, hex."""
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def _escape(value: str) -> str:
+    """A value inside PGOPTIONS: backslash and whitespace escaped with a backslash."""
+    return "".join("\\" + ch if ch == "\\" or ch.isspace() else ch for ch in value)
+
+
+def session_options(secret: str, existing: str = "") -> str:
+    """PGOPTIONS giving a connection the key as its session setting (after `existing`)."""
+    if not secret:
+        raise ValueError("SENDWH_PSEUDONYM_KEY is empty: set the pseudonymisation key")
+    option = f"-c {SETTING}={_escape(secret)}"
+    return f"{existing} {option}".strip()

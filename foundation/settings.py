@@ -18,8 +18,22 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", extra="ignore")
 
-    # A PostgreSQL URL. Unset: the embedded pgserver warehouse under `embedded_dir`.
+    # A PostgreSQL URL. Unset: the embedded pgserver warehouse under `embedded_dir`, as the
+    # pipeline's login role (`<role_prefix>pipeline`, a member of `<role_prefix>engineer`).
     warehouse_url: str | None = Field(default=None, alias="WAREHOUSE_URL")
+    # A PostgreSQL URL of an account that may create roles (a superuser or CREATEROLE), used
+    # only by `sendwh db setup` to create the warehouse's roles and hand its schemas to the
+    # engineer role. Unset: the embedded server's superuser, else WAREHOUSE_URL itself.
+    admin_url: str | None = Field(default=None, alias="SENDWH_ADMIN_URL")
+    # The password of the pipeline's login role (<role_prefix>pipeline, a member of the engineer
+    # role) that `sendwh db setup` gives it on a server with passwords (docker-compose). Unset:
+    # the login is made only for the embedded server, which trusts its socket.
+    pipeline_password: str | None = Field(default=None, alias="SENDWH_PIPELINE_PASSWORD")
+    # The warehouse's database roles are named <role_prefix>engineer, <role_prefix>analyst_hf, ...
+    role_prefix: str = Field(default="sendwh_", alias="SENDWH_ROLE_PREFIX", pattern=r"^[a-z_][a-z0-9_]*$")
+    # Small-number suppression in what leaves the warehouse for people outside the SEND team
+    # (exports, the board report): counts from 1 to threshold - 1 are shown as DfE's `c`.
+    suppression_threshold: int = Field(default=5, ge=1, alias="SENDWH_SUPPRESSION_THRESHOLD")
     embedded_dir: Path = Field(default=PROJECT_ROOT / ".warehouse" / "pg", alias="SENDWH_EMBEDDED_DIR")
     outputs_dir: Path = Field(default=PROJECT_ROOT / "outputs", alias="SENDWH_OUTPUTS_DIR")
     # Where rejected files are copied, with a reason file beside each.
@@ -31,8 +45,10 @@ class Settings(BaseSettings):
     dfe_dir: Path | None = Field(default=PROJECT_ROOT.parent / "shared" / "data" / "dfe-ehcp",
                                  alias="SENDWH_DFE_DIR")
 
-    # The secret behind pseudonymous person keys (HMAC-SHA256). The default is for sample
-    # data only: set your own in .env or the environment for real data.
+    # The secret behind pseudonymous person keys and every other key analysts see (HMAC-SHA256).
+    # It is never stored in the warehouse: dbt's sessions get it at connection time (a session
+    # setting, see sendwh/dbt_runner.py). The default is for sample data only: set your own in
+    # .env or the environment for real data.
     pseudonym_key: str = Field(default="sample-data-only-not-secret", alias="SENDWH_PSEUDONYM_KEY")
     # SEN2 return header: the data manager, data controller and (from 2025) data sharing
     # confirmations, Y, N or R (recruiting).

@@ -36,8 +36,10 @@ from lxml import etree
 from psycopg.rows import dict_row
 
 from foundation.database import connect
+from foundation.private_files import private_path, write_private_text
 from foundation.published import published_run
 from foundation.reference import gender_current_sex
+from foundation.roles import may_read_borough
 from foundation.settings import get_settings
 from sen2.report import render
 from sen2.shape import shape
@@ -220,9 +222,14 @@ def generate(borough: str, year: int, out_dir: Path) -> GeneratedReturn:
     path = out_dir / f"{borough}_SEN2_{year}.xml"
     persons = requests = 0
     with connect() as conn:
+        if not may_read_borough(conn, borough):
+            raise GenerateError(f"permission denied: {conn.info.user} may not make {borough}'s SEN2 "
+                                f"return (only {borough}'s SEN2 officer role or the engineer role may)")
         source = published_run(conn)     # NotPublished: not from a completed gate run
         ctx = _context(conn, borough, year)
-        with etree.xmlfile(str(path), encoding="UTF-8") as xf:
+        conn.execute("insert into audit.pipeline_steps (step, detail) values ('sen2 generate', %s)",
+                     (f"{borough} {year}",))
+        with etree.xmlfile(str(private_path(path)), encoding="UTF-8") as xf:
             xf.write_declaration()
             with xf.element("Message"):
                 _header(xf, ctx)
@@ -245,7 +252,7 @@ def generate_with_reports(borough: str, year: int, out_dir: Path) -> tuple[Gener
     reports = []
     for fmt in ("html", "csv"):
         report = made.path.with_suffix(f".report.{fmt}")
-        report.write_text(render([result], fmt), encoding="utf-8")
+        write_private_text(report, render([result], fmt))   # names persons by UPN
         reports.append(report)
     return made, reports
 

@@ -25,7 +25,8 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from foundation.database import dsn_parts, warehouse_url
+from foundation.database import admin_url, dsn_parts, warehouse_url
+from foundation.roles import roles
 from foundation.settings import PROJECT_ROOT
 from sendwh.dbt_runner import ensure_manifest
 
@@ -67,9 +68,12 @@ def metadata_url(database: str, url: str | None = None) -> str:
 
 
 def ensure_database(database: str, url: str | None = None) -> None:
-    with psycopg.connect(url or warehouse_url(), autocommit=True) as conn:
+    """Airflow's metadata database: made by the admin account, owned by the engineer role
+    (the pipeline's login acts as it; it cannot create databases itself)."""
+    with psycopg.connect(url or admin_url(), autocommit=True) as conn:
         if not conn.execute("select 1 from pg_database where datname = %s", (database,)).fetchone():
-            conn.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+            conn.execute(sql.SQL("create database {} owner {}").format(
+                sql.Identifier(database), sql.Identifier(roles().engineer)))
 
 
 def _private_file(path: Path, make) -> str:

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import List, Optional
 
+import psycopg
 import typer
 from rich.console import Console
 
@@ -18,6 +19,7 @@ from extract.layouts import UnknownBorough
 from foundation import database, schema
 from foundation.migrate import Migration, MigrationError
 from foundation.settings import PROJECT_ROOT, get_settings
+from sendwh.export import ExportError, export_mart
 from sendwh.forecast_commands import app as forecast_app
 from sendwh.sample import generate
 from sendwh.sen2_commands import app as sen2_app
@@ -84,8 +86,21 @@ def db_psql(ctx: typer.Context) -> None:
 
 @db_app.command("setup")
 def db_setup() -> None:
-    """Apply the warehouse's pending migrations and record the boroughs (safe to repeat)."""
-    applied = _setup()
+    """Create the warehouse's roles (as SENDWH_ADMIN_URL's account, the embedded server's
+    superuser by default; never dropping one), apply pending migrations as the engineer role,
+    record the boroughs, then the roles' grants and row-level security (safe to repeat)."""
+    try:
+        schema.setup_roles(say=console.print)
+    except psycopg.errors.InsufficientPrivilege as error:
+        err_console.print(f"[red]error:[/red] creating the warehouse's roles needs an account that "
+                          f"may create roles (set SENDWH_ADMIN_URL): {error}", soft_wrap=True)
+        raise typer.Exit(1)
+    try:
+        applied = schema.setup(grants=True)
+    except MigrationError as error:
+        err_console.print(f"[red]error:[/red] {error}", soft_wrap=True)
+        raise typer.Exit(1)
+    schema.adopt_after_setup()
     for migration in applied:
         console.print(f"applied migration {migration.label}")
     if not applied:
@@ -139,6 +154,23 @@ def build(
 
     status = run_build(today=today or get_settings().today or None, select=select)
     raise typer.Exit(0 if status == 0 else 1)
+
+
+@app.command()
+def export(
+    mart: str = typer.Argument(..., help="a published mart, e.g. ehcp_caseload"),
+    out: Path = typer.Option(..., "--out", help="CSV to write (mode 0600)"),
+    threshold: Optional[int] = typer.Option(None, min=1, help="suppress counts below this "
+                                            "(default SENDWH_SUPPRESSION_THRESHOLD, 5)"),
+) -> None:
+    """A mart as CSV for people outside the SEND team: counts below the threshold, and the
+    totals and rates that would reveal them, shown as DfE's `c`."""
+    try:
+        with database.connect() as conn:
+            rows = export_mart(conn, mart, out, threshold or get_settings().suppression_threshold)
+    except ExportError as error:
+        _usage(str(error))
+    console.print(f"wrote {out}: {rows:,} rows, small numbers suppressed")
 
 
 @app.command()

@@ -18,8 +18,9 @@ import threading
 from pathlib import Path
 
 from expectations.publish import BUILD_SCHEMAS
-from foundation.database import connect, dsn_parts
-from foundation.pseudonym import store_key
+from foundation.audit_log import record_step
+from foundation.database import dsn_parts
+from foundation.pseudonym import session_options
 from foundation.schema import setup
 from foundation.settings import PROJECT_ROOT, get_settings
 
@@ -40,6 +41,8 @@ def dbt_env() -> dict[str, str]:
         "SENDWH_DB_USER": parts["user"],
         "SENDWH_DB_PASSWORD": parts["password"],
         "SENDWH_DB_NAME": parts["dbname"],
+        # the pseudonymisation key, as a session setting of every dbt connection (never stored)
+        "PGOPTIONS": session_options(get_settings().pseudonym_key, os.environ.get("PGOPTIONS", "")),
         # dbt's connections carry the build's application_name (profiles.yml), so that the
         # next build can find and end a dead build's queries (sendwh/build_runs.py)
         "SENDWH_DB_APPLICATION_NAME": os.environ.get("PGAPPNAME") or "dbt",
@@ -49,11 +52,12 @@ def dbt_env() -> dict[str, str]:
     }
 
 
-def prepare_database() -> None:
-    """Schemas and the pseudonymisation key, before dbt runs."""
+def prepare_database(command: list[str] | None = None) -> None:
+    """The warehouse's schemas and tables, before dbt runs; the run recorded in
+    audit.pipeline_steps with the login and role that ran it."""
     setup()
-    with connect() as conn:
-        store_key(conn, get_settings().pseudonym_key)
+    if command is not None:
+        record_step("dbt", " ".join(command))
 
 
 def dbt_args(command: list[str], today: str | None = None) -> list[str]:
@@ -65,8 +69,8 @@ def dbt_args(command: list[str], today: str | None = None) -> list[str]:
 
 def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -> int:
     """Run a dbt command in the project folder; returns dbt's exit status."""
-    prepare_database()
     args = [dbt_executable(), *dbt_args(command, today)]
+    prepare_database(args[1:])
     return run_child(args, cwd=DBT_PROJECT, env=dbt_env(),
                      stdout=subprocess.DEVNULL if quiet else None)
 
@@ -164,5 +168,5 @@ def dbt_wrapper() -> None:  # pragma: no cover - exercised through Cosmos in the
     Airflow task process that started it dies (killed, or its worker reset), dbt dies too
     instead of building on beside the task's next try."""
     _die_with(os.getppid())()
-    prepare_database()
+    prepare_database(sys.argv[1:])
     os.execve(dbt_executable(), [dbt_executable(), *sys.argv[1:]], dbt_env())

@@ -13,6 +13,7 @@ from typing import List, Optional
 import typer
 from lxml import etree
 
+from foundation.private_files import write_private_text
 from foundation.published import NotPublished
 from sen2.diff import UnsafeReturn, diff_returns
 from sen2.generate import GenerateError, generate_with_reports
@@ -74,8 +75,7 @@ def validate(
     results = validate_files(files, year=year, lea=lea, borough=borough)
     report = render(results, fmt, limit=limit)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(report, encoding="utf-8")
+        write_private_text(out, report)     # the report names persons by UPN: mode 0600
         errors = sum(r.errors for r in results)
         typer.echo(f"wrote {out}: {len(results)} file(s), {errors:,} errors", err=True)
     else:

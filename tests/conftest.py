@@ -23,7 +23,8 @@ import pytest
 from psycopg import sql
 
 from extract.ingest import ingest
-from foundation.database import connect, warehouse_url
+from foundation.database import admin_url, connect, with_url_parts
+from foundation.roles import roles
 from foundation.schema import scratch_database  # tests import it from here too
 from foundation.settings import get_settings
 from sendwh.airflow_run import use_local_airflow
@@ -81,17 +82,17 @@ def using_database(url: str) -> Iterator[str]:
 def copy_of_database(url: str, label: str) -> Iterator[str]:
     """A copy of the database at `url` (CREATE DATABASE ... TEMPLATE: a file copy, seconds),
     WAREHOUSE_URL pointing at it while inside; dropped afterwards. For modules that write
-    to the sample warehouse, so that their writes reach no other module."""
-    server_url = SESSION.get("url") or os.environ.get("WAREHOUSE_URL") or warehouse_url()
+    to the sample warehouse, so that their writes reach no other module. The admin account
+    makes and drops the copy (owned by the engineer role, like everything in it)."""
+    server_url = with_url_parts(admin_url(), dbname="postgres")
     template = urlparse(url).path.lstrip("/")
     copy = f"sendwh_{label}_{uuid.uuid4().hex[:8]}"
-    assert urlparse(server_url).path.lstrip("/") != template
     with psycopg.connect(server_url, autocommit=True) as conn:
         # a template must have no other sessions: close what a library left open in it
         conn.execute("select pg_terminate_backend(pid) from pg_stat_activity "
                      "where datname = %s and pid <> pg_backend_pid()", (template,))
-        conn.execute(sql.SQL("create database {} template {}").format(
-            sql.Identifier(copy), sql.Identifier(template)))
+        conn.execute(sql.SQL("create database {} template {} owner {}").format(
+            sql.Identifier(copy), sql.Identifier(template), sql.Identifier(roles().engineer)))
     try:
         with using_database(urlunparse(urlparse(url)._replace(path=f"/{copy}"))) as copy_url:
             yield copy_url

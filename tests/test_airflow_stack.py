@@ -54,7 +54,10 @@ def warehouse(test_settings, tmp_path_factory):
     try:
         with using_database(SESSION["url"]), scratch_database("stack") as url, using_database(url):
             yield url, metadata
-            with psycopg.connect(SESSION["url"], autocommit=True) as conn:
+            from foundation.database import admin_url, with_url_parts  # noqa: PLC0415
+
+            # made by the admin account (sendwh.airflow_stack.ensure_database), dropped by it
+            with psycopg.connect(with_url_parts(admin_url(), dbname="postgres"), autocommit=True) as conn:
                 conn.execute(sql.SQL("drop database if exists {} with (force)").format(
                     sql.Identifier(metadata)))
     finally:

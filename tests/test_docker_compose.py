@@ -138,10 +138,16 @@ def test_database_urls_point_at_postgres_service(services):
         assert re.fullmatch(
             r"postgresql\+psycopg2://\$\{POSTGRES_USER[^}]*\}:\$\{POSTGRES_PASSWORD[^}]*\}@postgres:5432/airflow", conn
         ), conn
-        url = env["WAREHOUSE_URL"]
+        url = env["WAREHOUSE_URL"]    # the pipeline's login, never the superuser (issue 14)
         assert re.fullmatch(
-            r"postgresql://\$\{POSTGRES_USER[^}]*\}:\$\{POSTGRES_PASSWORD[^}]*\}@postgres:5432/warehouse", url
+            r"postgresql://sendwh_pipeline:\$\{SENDWH_PIPELINE_PASSWORD[^}]*\}@postgres:5432/warehouse", url
         ), url
+    setup = env_of(services["warehouse-setup"])
+    assert re.fullmatch(r"postgresql://\$\{POSTGRES_USER[^}]*\}:\$\{POSTGRES_PASSWORD[^}]*\}@postgres:5432/warehouse",
+                        setup["SENDWH_ADMIN_URL"])
+    assert services["warehouse-setup"]["command"] == ["db", "setup"]
+    for name in LONG_RUNNING:
+        assert services[name]["depends_on"]["warehouse-setup"] == {"condition": "service_completed_successfully"}
 
 
 def test_postgres_creates_both_databases(compose, services):

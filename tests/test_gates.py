@@ -60,15 +60,20 @@ def _latest_run(conn):
 def gated(sample_warehouse):
     """A copy of the sample warehouse reached through a password-carrying WAREHOUSE_URL,
     built and gated."""
+    from foundation.database import admin_url
+    from foundation.roles import roles
     from foundation.settings import get_settings
     from sendwh.pipeline import build
 
     role = f"gate_runner_{uuid.uuid4().hex[:6]}"
     saved = {k: os.environ.get(k) for k in ("WAREHOUSE_URL", "SENDWH_PSEUDONYM_KEY")}
     with copy_of_database(sample_warehouse.url, "gates") as url:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("create role {} login superuser password {}").format(
-                sql.Identifier(role), sql.Literal(PASSWORD)))
+        # a login of the engineer role (never a superuser), made by the admin account
+        engineer = roles().engineer
+        with psycopg.connect(admin_url(), autocommit=True) as conn:
+            conn.execute(sql.SQL("create role {} login password {} in role {}").format(
+                sql.Identifier(role), sql.Literal(PASSWORD), sql.Identifier(engineer)))
+            conn.execute(sql.SQL("alter role {} set role = {}").format(sql.Identifier(role), sql.Literal(engineer)))
         parts = urlparse(url)
         os.environ["WAREHOUSE_URL"] = urlunparse(parts._replace(
             netloc=f"{role}:{PASSWORD}@{parts.hostname or ''}"
@@ -86,7 +91,7 @@ def gated(sample_warehouse):
                     os.environ[key] = value
             os.environ["WAREHOUSE_URL"] = url
             get_settings.cache_clear()
-    with psycopg.connect(saved["WAREHOUSE_URL"] or url, autocommit=True) as conn:
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
         conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
 
 
@@ -250,10 +255,12 @@ def test_publishing_is_atomic_and_keeps_grants(swap_db):
     over and over while they are published 30 times, always sees one version of a schema's
     relations; grants on marts and restricted carry over, except public's on restricted."""
     from expectations.publish import publish
+    from foundation.database import admin_url
 
     role = f"analyst_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(swap_db) as conn:
+    with psycopg.connect(admin_url(), autocommit=True) as conn:     # roles are the admin's to make
         conn.execute(sql.SQL("create role {}").format(sql.Identifier(role)))
+    with psycopg.connect(swap_db) as conn:
         _stage(conn, 0)
         conn.commit()
         publish(conn)
@@ -304,8 +311,9 @@ def test_publishing_is_atomic_and_keeps_grants(swap_db):
                             (role,) * 5).fetchone() == (True, True, False, True, True, False)
         conn.execute("drop schema marts cascade; drop schema if exists marts_previous cascade; "
                      "drop schema restricted cascade; drop schema if exists restricted_previous cascade")
-        conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
         conn.commit()
+    with psycopg.connect(admin_url(), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop role {}").format(sql.Identifier(role)))
 
 
 def test_publish_refuses_a_partial_build(swap_db):

@@ -3,7 +3,7 @@ with
 
 dated as (
     select batch_id, source_row, 'birth_date' as field, birth_on as value
-    from staging.stg_case__persons where borough = {borough}
+    from pii.stg_case__persons where borough = {borough}
     union all
     select batch_id, source_row, 'received_date', received_on
     from staging.stg_case__requests where borough = {borough}

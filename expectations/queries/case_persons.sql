@@ -3,7 +3,7 @@
 with
 
 persons as (
-    select * from staging.stg_case__persons
+    select * from pii.stg_case__persons
     where borough = {borough}
 ),
 

@@ -3,7 +3,7 @@ with
 
 dated as (
     select batch_id, source_row, 'BirthDate' as field, birth_on as value
-    from staging.stg_sen2__persons where borough = {borough}
+    from pii.stg_sen2__persons where borough = {borough}
     union all
     select batch_id, source_row, 'ReceivedDate', received_on
     from staging.stg_sen2__requests where borough = {borough}

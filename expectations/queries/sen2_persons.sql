@@ -2,7 +2,7 @@
 with
 
 persons as (
-    select * from staging.stg_sen2__persons
+    select * from pii.stg_sen2__persons
     where borough = {borough}
 ),
 

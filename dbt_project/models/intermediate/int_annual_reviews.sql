@@ -21,7 +21,7 @@ reviews as (
     select distinct on (borough, review_id)
         borough,
         review_id,
-        md5(borough || ':case:' || plan_id) as plan_key,
+        {{ case_key('borough', 'case', 'plan_id') }} as plan_key,
         review_on,
         review_outcome,
         decision_on,
@@ -58,7 +58,7 @@ held as (
         plan_key,
         person_key,
         review_seq,
-        md5(borough || ':case:review:' || review_id) as review_key,
+        {{ case_key('borough', 'case:review', 'review_id') }} as review_key,
         cycle_start_on,
         {{ review_due_on('cycle_start_on') }} as due_on,
         review_on,

@@ -19,7 +19,7 @@ deduplicated as (
     select distinct on (borough, phase_transfer_id)
         borough,
         phase_transfer_id,
-        md5(borough || ':case:' || plan_id) as plan_key,
+        {{ case_key('borough', 'case', 'plan_id') }} as plan_key,
         phase_transfer,
         transfer_on,
         recorded_due_on,
@@ -53,7 +53,7 @@ of_plans as (
 final as (
     select
         borough,
-        md5(borough || ':case:phase transfer:' || phase_transfer_id) as phase_transfer_key,
+        {{ case_key('borough', 'case:phase transfer', 'phase_transfer_id') }} as phase_transfer_key,
         plan_key,
         person_key,
         phase_transfer,

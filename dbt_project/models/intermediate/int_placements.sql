@@ -30,7 +30,7 @@ from_case as (
     select distinct on (borough, placement_id)
         borough,
         'case' as source,
-        md5(borough || ':case:' || plan_id) as plan_key,
+        {{ case_key('borough', 'case', 'plan_id') }} as plan_key,
         urn,
         ukprn,
         sen_setting,

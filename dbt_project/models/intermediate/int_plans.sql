@@ -43,9 +43,9 @@ from_case as (
     select
         p.borough,
         'case' as source,
-        md5(p.borough || ':case:' || p.plan_id) as plan_key,
+        {{ case_key('p.borough', 'case', 'p.plan_id') }} as plan_key,
         k.person_key,
-        case when p.request_id is not null then md5(p.borough || ':case:' || p.request_id) end as request_key,
+        case when p.request_id is not null then {{ case_key('p.borough', 'case', 'p.request_id') }} end as request_key,
         p.start_on,
         c.cease_on,
         c.cease_reason,

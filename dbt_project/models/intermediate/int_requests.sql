@@ -45,7 +45,7 @@ from_case as (
     select
         r.borough,
         'case' as source,
-        md5(r.borough || ':case:' || r.request_id) as request_key,
+        {{ case_key('r.borough', 'case', 'r.request_id') }} as request_key,
         k.person_key,
         r.received_on,
         r.request_source,

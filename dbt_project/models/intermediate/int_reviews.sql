@@ -23,7 +23,7 @@ from_case as (
     select distinct on (borough, review_id)
         borough,
         'case' as source,
-        md5(borough || ':case:' || plan_id) as plan_key,
+        {{ case_key('borough', 'case', 'plan_id') }} as plan_key,
         review_on,
         review_outcome,
         draft_plan_on

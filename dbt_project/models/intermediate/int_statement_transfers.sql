@@ -19,7 +19,7 @@ deduplicated as (
 timed as (
     select
         d.borough,
-        md5(d.borough || ':transfer:' || d.transfer_id) as transfer_key,
+        {{ case_key('d.borough', 'transfer', 'd.transfer_id') }} as transfer_key,
         k.person_key,
         d.statement_on,
         d.review_started_on,
