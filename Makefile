@@ -1,4 +1,5 @@
-# Two commands do all the set-up: `make demo` and `make test`. Each creates .venv if missing.
+# Two commands do all the set-up: `make demo` and `make test`. Each creates .venv if missing
+# (`make test` also installs Chromium from Debian's packages when it is missing).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -24,8 +25,16 @@ demo: venv
 airflow: venv
 	$(BIN)/sendwh airflow
 
+# Chromium for the browser tests (tests/test_report.py): Debian's package, never a download at
+# run time; installed here when missing (needs root, as in CI), otherwise say how
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	    else echo "Chromium is missing: run 'sudo apt-get install chromium' (Debian/Ubuntu)"; exit 1; fi; }
+
 # the fast tests first (no dbt build, no Airflow run), then the slow ones: fail fast
-test: venv lint
+test: venv lint browser
 	$(BIN)/python -m pytest -q -m "not slow"
 	$(BIN)/python -m pytest -q -m slow
 

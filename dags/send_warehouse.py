@@ -6,7 +6,9 @@ per model, so its tests run right after it) that writes the marts into a build s
 fails the run, naming borough, source, check and failing rows, if a blocking check fails;
 only then does `publish_marts` swap them into `marts` in one transaction, and
 `forecast_demand` fits the demand model on the published data (forecast tables, which the
-`demand_forecast` and `forecast_backtest` marts read).
+`demand_forecast` and `forecast_backtest` marts read); `board_report` then writes the board
+pack (outputs/report) and `dbt_docs` dbt's documentation of the published marts
+(outputs/dbt-docs).
 Only wiring lives here: each task calls one function from `extract/`, `expectations/`,
 `forecast/` or `sendwh/`. The tasks that need Great Expectations, statsmodels or openpyxl
 import them when they run, so that parsing this file (Airflow's DAG processor does it every
@@ -161,9 +163,25 @@ def send_warehouse():
         return {"run_id": summary.run_id, "boroughs": list(summary.boroughs),
                 "demand_rows": summary.demand_rows, "backtest_passed": summary.backtest_passed}
 
+    @task
+    def board_report() -> str:
+        from sendwh.report import build_report  # noqa: PLC0415 - matplotlib takes a second to import
+
+        result = build_report()
+        print(f"board report: {result.path} (from {result.published_from})")
+        return str(result.path)
+
+    @task
+    def dbt_docs() -> str:
+        from sendwh.dbt_docs import generate_docs  # noqa: PLC0415 - keeps parsing light
+
+        return str(generate_docs())
+
     gate_run = quality_gates()
     landed >> dbt_build >> gate_run
-    publish_marts(gate_run) >> forecast_demand()
+    published = publish_marts(gate_run)
+    published >> forecast_demand() >> board_report()
+    published >> dbt_docs()
 
 
 def after_the_build(group) -> None:

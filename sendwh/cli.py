@@ -174,6 +174,54 @@ def export(
 
 
 @app.command()
+def report(
+    out: Optional[Path] = typer.Option(None, "--out", help="folder to write into (default outputs/report)"),
+    borough: Optional[str] = typer.Option(None, "--borough", "-b", help="one borough's pack (HF | KC | WCC)"),
+    threshold: Optional[int] = typer.Option(None, min=1, help="suppress counts below this "
+                                            "(default SENDWH_SUPPRESSION_THRESHOLD, 5)"),
+) -> None:
+    """The board pack: one self-contained HTML file from the published marts (opens offline,
+    from a file share or an email), with small numbers suppressed; exit 1 if the marts were
+    not published from a completed gate run."""
+    from foundation.published import NotPublished  # noqa: PLC0415 - see HEAVY (matplotlib)
+    from sendwh.report import UnknownBorough as NoSuchBorough  # noqa: PLC0415
+    from sendwh.report import build_report  # noqa: PLC0415
+
+    try:
+        result = build_report(out_dir=out, borough=borough, threshold=threshold)
+    except NoSuchBorough as error:
+        _usage(str(error))
+    except NotPublished as error:
+        err_console.print(f"[red]no report[/red]: {error}")
+        raise typer.Exit(1)
+    for section in result.sections:
+        if section.empty:
+            console.print(f"[yellow]{section.title}[/yellow]: {section.empty}")
+    console.print(f"report: {result.path}\nquality checks: {result.quality_path}")
+
+
+@app.command()
+def docs(
+    generate: bool = typer.Option(False, "--generate", help="run dbt docs generate first"),
+) -> None:
+    """Where dbt's documentation of the marts is (outputs/dbt-docs/index.html, built by the DAG
+    after publishing); open it in a browser, no server or internet needed."""
+    from sendwh.dbt_docs import DocsFailed, docs_dir, generate_docs  # noqa: PLC0415 - imports dbt's runner
+
+    index = docs_dir() / "index.html"
+    if generate:
+        try:
+            index = generate_docs()
+        except DocsFailed as error:
+            err_console.print(f"[red]docs failed[/red]: {error}")
+            raise typer.Exit(1)
+    if not index.exists():
+        err_console.print(f"no docs yet at {index}: run the DAG (`sendwh demo`) or `sendwh docs --generate`")
+        raise typer.Exit(1)
+    console.print(str(index))
+
+
+@app.command()
 def sample(
     out: Path = typer.Option(..., "--out", help="folder to write the sample files into"),
     seed: int = typer.Option(1, help="random seed: the same seed gives the same files"),

@@ -55,7 +55,8 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
     console.print("  ingest_source runs once per borough and source kind; then the dbt_build task "
                   "group runs one `dbt build` into the build schema (its producer task) and "
                   "reports each model in its own task; quality_gates checks it; publish_marts "
-                  "swaps it into `marts`; forecast_demand fits the demand model")
+                  "swaps it into `marts`; forecast_demand fits the demand model; board_report "
+                  "writes the board pack and dbt_docs the marts' documentation")
     run = run_dag("send_warehouse", "send_warehouse.py",
                   {"source_dir": str(out), "dfe_dir": str(dfe) if dfe else "",
                    "today": SAMPLE_AS_OF.isoformat()})
@@ -80,7 +81,19 @@ def run_demo(defects: float = 0.0, seed: int = 1, dfe_dir: Path | None = None,
     console.rule("7. demand forecast: EHC plans next three Januaries (p50, 80% interval)")
     _print_lines(console, tri_borough_summary_lines)
     console.rule("8. SEN2 returns for 2026, generated from the warehouse and validated")
-    return _sen2_returns(console, settings.outputs_dir / "sen2" / "2026")
+    status = _sen2_returns(console, settings.outputs_dir / "sen2" / "2026")
+    console.rule("9. the board pack and the marts' documentation (written by the DAG)")
+    _print_outputs(console, settings.outputs_dir)
+    return status
+
+
+def _print_outputs(console: Console, outputs: Path) -> None:
+    """Where the DAG's board_report and dbt_docs tasks wrote; the report's path last."""
+    for label, path in (("dbt docs (marts and lineage)", outputs / "dbt-docs" / "index.html"),
+                        ("data-quality checks", outputs / "report" / "quality.html"),
+                        ("board report", outputs / "report" / "board-report.html")):
+        console.print(f"  {label}: {path if path.exists() else 'not written (see the DAG log)'}",
+                      highlight=False)
 
 
 def _print_gates(console: Console, since, outputs: Path) -> str | None:
@@ -99,7 +112,8 @@ def _print_gates(console: Console, since, outputs: Path) -> str | None:
     if len(lines) > 21:
         console.print(f"    ... and {len(lines) - 21} more failing checks (audit.dq_scorecard)")
     console.print(f"  published: {'yes' if published else 'no'}; history: audit.dq_scorecard; "
-                  f"Data Docs: {outputs / docs if docs else '-'}")
+                  f"Great Expectations' Data Docs (they load styles from the internet): "
+                  f"{outputs / docs if docs else '-'}; offline: outputs/report/quality.html")
     return status
 
 
