@@ -69,6 +69,15 @@ def test_a_refused_file_holds_publishing_back_until_a_good_one_replaces_it(files
     tasks = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     assert str(run.state).endswith("success"), tasks
     assert tasks["publish_marts"].endswith("success") and tasks["forecast_demand"].endswith("success")
+    # after publishing: the board pack and dbt's docs, in the outputs folder
+    assert tasks["board_report"].endswith("success") and tasks["dbt_docs"].endswith("success"), tasks
+    from foundation.settings import get_settings
+
+    outputs = get_settings().outputs_dir
+    assert "EHC plans issued within 20 weeks" in (outputs / "report" / "board-report.html").read_text()
+    docs = (outputs / "dbt-docs" / "index.html").read_text()
+    assert "model.sendwh.ehcp_caseload" in docs and 'xlink:href="{{ getIcon(' not in docs   # inline, offline
+    assert (outputs / "dbt-docs" / "catalog.json").stat().st_size > 1000
     # the Cosmos task group built every mart from what landed (dbt build per model), published
     timeliness = db.execute("select borough, calendar_year, requests_received_in_year, plans_issued_den "
                             "from marts.ehc_timeliness where borough = 'HF' and calendar_year = 2023").fetchall()
