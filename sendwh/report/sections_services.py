@@ -53,17 +53,13 @@ def timeliness(conn: psycopg.Connection, scope: Scope) -> Section:
         section.figures += [Figure("timeliness.england_year", last["year"], str(last["year"])),
                             Figure("timeliness.england", last["england"], pct(last["england"]))]
         section.headline += " England: {timeliness.england} in {timeliness.england_year}."
-    by_borough: dict[str, list] = defaultdict(list)
-    for r in years:
-        by_borough[_label(r["borough"])].append((r["calendar_year"], r["pc_ex"]))
+    by_borough = _per_borough(years, "calendar_year", "pc_ex")
     by_borough["London"] = [(b["year"], b["london"]) for b in bench]
     by_borough["England"] = [(b["year"], b["england"]) for b in bench]
     title = "Plans issued within 20 weeks, excluding exceptions, by calendar year"
     section.charts.append((charts.lines(by_borough, title=title, ylabel="% within 20 weeks", percent=True),
                            f"Line chart: {title}, per borough, London and England. Data in the table below."))
-    monthly: dict[str, list] = defaultdict(list)
-    for r in months:
-        monthly[_label(r["borough"])].append((r["month_start"], r["pc_ex"]))
+    monthly = _per_borough(months, "month_start", "pc_ex")
     title_m = "Plans issued within 20 weeks, excluding exceptions, by month (last 24 months)"
     section.charts.append((charts.lines(monthly, title=title_m, ylabel="% within 20 weeks", percent=True),
                            f"Line chart: {title_m}, per borough. Monthly figures are in the marts."))
@@ -229,9 +225,7 @@ def reviews_and_phase_transfers(conn: psycopg.Connection, scope: Scope) -> Secti
     section.headline = (f"In {{reviews.year}}, {{reviews.pc}} of plans due a review in {scope.area} were "
                         "reviewed within 12 months, and {reviews.pc_decisions} of review decisions were "
                         "made within 4 weeks.")
-    series: dict[str, list] = defaultdict(list)
-    for r in reviews:
-        series[_label(r["borough"])].append((r["calendar_year"], r["pc_reviews"]))
+    series = _per_borough(reviews, "calendar_year", "pc_reviews")
     title = "Annual reviews held within 12 months, by calendar year"
     section.charts.append((charts.lines(series, title=title, ylabel="% within 12 months", percent=True),
                            f"Line chart: {title}, per borough. Data in the table below."))
@@ -250,6 +244,14 @@ def reviews_and_phase_transfers(conn: psycopg.Connection, scope: Scope) -> Secti
                                       _rate(r["pc_finalised"], r["transfers_due"], scope)] for r in phases],
                                     "phase_transfers (15 February for school phases, 31 March for post-16)"))
     return section
+
+
+def _per_borough(found: list[dict], x: str, y: str) -> dict[str, list]:
+    """{borough label: [(x, y), ...]}: one chart line per borough, in the rows' order."""
+    series: dict[str, list] = defaultdict(list)
+    for r in found:
+        series[_label(r["borough"])].append((r[x], r[y]))
+    return series
 
 
 def _rate(rate, denominator, scope: Scope) -> str:
