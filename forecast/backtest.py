@@ -45,12 +45,12 @@ def default_origins(series: PublishedSeries, horizon: int = 3, first: int = 2018
 
 def origin_forecasts(series: PublishedSeries, origin: int, horizon: int, config: AggregateConfig) -> dict:
     """Every candidate's [c, h] forecast from the data up to `origin` (all councils; NaN
-    where one cannot forecast, e.g. the cohort model before its first ratio year)."""
+    where one cannot forecast: the cohort model needs two ratio years)."""
     years = [int(y) for y in series.years]
     out = baseline_forecasts(series.totals, years, origin, horizon)
     n = len(series.la_keys)
     p10, p50, p90 = (np.full((n, horizon), np.nan) for _ in range(3))
-    if origin >= config.first_ratio_year:
+    if origin > config.first_ratio_year:               # two ratio years at least
         fit = fit_aggregate(series, origin, config)
         sims = simulate_aggregate(fit, horizon, rng=np.random.default_rng(config.seed + origin))
         idx = np.flatnonzero(fit.keep)
