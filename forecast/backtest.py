@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecast.aggregate import AggregateConfig, fit_aggregate, simulate_aggregate
-from forecast.baselines import BASELINES, baseline_forecasts
+from forecast.aggregate import AggregateConfig
+from forecast.baselines import BASELINES
+from forecast.candidates import origin_forecasts
 from forecast.combination import choose, combine, interval
 from forecast.published import PublishedSeries
 
@@ -41,22 +42,6 @@ def default_origins(series: PublishedSeries, horizon: int = 3, first: int = 2018
     statement transfers were over) that has at least one later published year."""
     last = int(series.years.max())
     return [int(y) for y in series.years if first <= y < last]
-
-
-def origin_forecasts(series: PublishedSeries, origin: int, horizon: int, config: AggregateConfig) -> dict:
-    """Every candidate's [c, h] forecast from the data up to `origin` (all councils; NaN
-    where one cannot forecast: the cohort model needs two ratio years)."""
-    years = [int(y) for y in series.years]
-    out = baseline_forecasts(series.totals, years, origin, horizon)
-    n = len(series.la_keys)
-    p10, p50, p90 = (np.full((n, horizon), np.nan) for _ in range(3))
-    if origin > config.first_ratio_year:               # two ratio years at least
-        fit = fit_aggregate(series, origin, config)
-        sims = simulate_aggregate(fit, horizon, rng=np.random.default_rng(config.seed + origin))
-        idx = np.flatnonzero(fit.keep)
-        p10[idx], p50[idx], p90[idx] = np.quantile(sims, [0.1, 0.5, 0.9], axis=2)
-    out.update(cohort_model=p50, cohort_p10=p10, cohort_p90=p90)
-    return out
 
 
 def run_backtest(series: PublishedSeries, origins: list[int] | None = None, horizon: int = 3,

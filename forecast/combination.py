@@ -31,8 +31,12 @@ class Choice:
 
 
 def combine(forecasts: dict[str, np.ndarray], subset, h: int) -> np.ndarray:
-    """[c] the average of the subset's forecasts h years ahead."""
-    return np.mean([forecasts[name][:, h - 1] for name in subset], axis=0)
+    """[c] the average of the subset's forecasts h years ahead (of those a council has: a
+    short series has no 3-year trend; NaN if it has none of them)."""
+    stacked = np.array([forecasts[name][:, h - 1] for name in subset])
+    finite = np.isfinite(stacked)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(finite.any(axis=0), np.nansum(stacked, axis=0) / finite.sum(axis=0), np.nan)
 
 
 def interval(forecasts: dict[str, np.ndarray], point: np.ndarray, h: int, scale: float):

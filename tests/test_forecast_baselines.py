@@ -69,7 +69,7 @@ def test_the_nested_choice_never_uses_the_scored_origin(synthetic_backtest):
     """Every (origin, horizon) is chosen on pairs whose outcome was published by the origin,
     and changing what was published after the origin leaves the choice unchanged."""
     from forecast.aggregate import AggregateConfig
-    from forecast.backtest import origin_forecasts
+    from forecast.candidates import origin_forecasts
 
     series, result = synthetic_backtest
     years = [int(y) for y in series.years]
@@ -154,3 +154,17 @@ def test_tri_borough_costs_sum_each_boroughs_own_unit_costs_path_by_path():
     # the tri-borough's cost weighs KC's plans three times HF's: between the two unit costs
     ratio = top["ALL"]["cost_p50_gbp"] / top["ALL"]["plans_p50"]
     assert 10_000 < ratio < 30_000
+
+
+def test_the_published_forecast_is_the_combined_model_the_backtest_scores(synthetic_backtest):
+    from forecast.councils import forecast_published
+
+    series, result = synthetic_backtest
+    rows = {(r["new_la_code"], r["time_period"]): r for r in forecast_published(series, 2021, 3)}
+    code = {str(k): str(n) for k, n in zip(series.la_keys, series.new_la_codes)}
+    scored = [r for r in result.forecasts if r["origin"] == 2021]
+    assert scored
+    for r in scored:
+        row = rows[(code[r["la_key"]], f"{2020 + r['horizon']}{(21 + r['horizon']) % 100:02d}")]
+        assert row["ehcplans_p50"] == round(r["combined_model"])
+        assert (row["ehcplans_p10"], row["ehcplans_p90"]) == (round(r["p10"]), round(r["p90"]))
