@@ -5,7 +5,8 @@
   backtest over every English council to forecast.backtest. The DAG calls it after publishing.
 - `forecast.report.tri_borough_summary_lines(conn)`: lines for `sendwh demo`.
 
-Modules: published (DfE's files), aggregate (the cohort model on published counts),
+Modules: published (DfE's files), aggregate (the cohort model on published counts), candidates
+(every forecast at one origin),
 baselines (the simple rules), combination (the combined model, chosen on earlier origins),
 history (the warehouse), model (the person-level cohort model), boroughs, councils,
 backtest, store (forecast tables), report, cli.
