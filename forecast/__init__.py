@@ -5,11 +5,11 @@
   backtest over every English council to forecast.backtest. The DAG calls it after publishing.
 - `forecast.report.tri_borough_summary_lines(conn)`: lines for `sendwh demo`.
 
-Modules: published (DfE's files), aggregate (the cohort model on published counts), candidates
-(every forecast at one origin),
-baselines (the simple rules), combination (the combined model, chosen on earlier origins),
-history (the warehouse), model (the person-level cohort model), boroughs, councils,
-backtest, store (forecast tables), report, cli.
+Modules: published (DfE's files), aggregate (the cohort model on published counts),
+baselines (the simple rules), candidates (every forecast at one origin), combination (the
+combined model, chosen on earlier origins), history (the warehouse), model (the
+person-level cohort model), boroughs, councils, backtest, store (forecast tables), report,
+cli.
 """
 from __future__ import annotations
 
