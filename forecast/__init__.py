@@ -6,8 +6,10 @@
 - `forecast.report.tri_borough_summary_lines(conn)`: lines for `sendwh demo`.
 
 Modules: published (DfE's files), aggregate (the cohort model on published counts),
-history (the warehouse), model (the person-level cohort model), boroughs, councils,
-backtest, store (forecast tables), report, cli.
+baselines (the simple rules), candidates (every forecast at one origin), combination (the
+combined model, chosen on earlier origins), history (the warehouse), model (the
+person-level cohort model), boroughs, councils, backtest, store (forecast tables), report,
+cli.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from forecast import store
 from forecast.aggregate import AggregateConfig
 from forecast.backtest import beats_baselines, run_backtest
 from forecast.boroughs import forecast_boroughs
-from forecast.history import has_history, read_history
+from forecast.history import has_history, read_history, read_unit_costs
 from forecast.model import ModelConfig, rates_summary
 from forecast.published import DfeDataError, load_published
 from foundation.database import connect
@@ -65,10 +67,11 @@ def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = N
         history = {b: rows for b, rows in history.items() if rows}
         if history:
             started = datetime.now(timezone.utc)
-            rows, fits = forecast_boroughs(history, horizon=horizon, config=config)
+            unit_costs = read_unit_costs(conn)
+            rows, fits = forecast_boroughs(history, horizon=horizon, config=config, unit_costs=unit_costs)
             for scenario in scenarios or []:
                 rows += forecast_boroughs(history, horizon=horizon, config=config,
-                                          scenario=scenario)[0]
+                                          scenario=scenario, unit_costs=unit_costs)[0]
             run_id = store.new_run_id("borough")
             origin = max(f.origin for f in fits.values())
             store.write_demand(conn, rows, run_id=run_id, started_at=started, origin_year=origin,
@@ -100,8 +103,11 @@ def run_published_backtest(conn, dfe_dir: str | Path, progress=None) -> dict:
     result = run_backtest(load_published(dfe_dir), config=config, progress=progress)
     passed, findings = beats_baselines(result.metrics)
     run_id = store.new_run_id("backtest")
+    choices = {f"{origin}+{h}": {"subset": list(c.subset), "interval_scale": c.scale}
+               for (origin, h), c in result.choices.items()}
     store.write_backtest(conn, result.metrics, run_id=run_id, started_at=started,
                          settings={"model": vars(config), "origins": result.origins},
-                         summary={"councils": result.councils, "passed": passed, "findings": findings})
+                         summary={"councils": result.councils, "passed": passed, "findings": findings,
+                                  "combined_model_choices": choices})
     return {"run_id": run_id, "metrics": result.metrics, "passed": passed, "findings": findings,
             "councils": result.councils, "origins": result.origins}

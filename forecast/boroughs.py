@@ -1,5 +1,12 @@
 """Forecasts for the boroughs in the warehouse: fit the cohort model on each borough's
-history and summarise its simulated paths into rows for forecast.demand."""
+history and summarise its simulated paths into rows for forecast.demand.
+
+Costs: each path's plans in a placement group are priced at that group's unit cost (the
+latest fiscal year's, `placement_unit_costs`), and every aggregate cost (over placement
+groups, or the tri-borough's over boroughs at each borough's own unit costs) is summed
+inside each path before the quantiles are taken: a quantile of sums, not a sum of
+quantiles. Placement groups without a unit cost are left out of the sums; a row made only
+of such groups has no cost."""
 from __future__ import annotations
 
 import numpy as np
@@ -28,43 +35,70 @@ def band_paths(sims: np.ndarray) -> np.ndarray:
     return out
 
 
-def summary_rows(borough: str, origin: int, banded: np.ndarray, scenario: str = "baseline") -> list[dict]:
+def unit_cost_vector(unit_costs: dict[str, float] | None) -> np.ndarray:
+    """{placement group: GBP} -> [place] in PLACEMENTS order, NaN where unknown."""
+    unit_costs = unit_costs or {}
+    return np.array([float(unit_costs[p]) if unit_costs.get(p) is not None else np.nan for p in PLACEMENTS])
+
+
+def cost_paths(banded: np.ndarray, unit_cost: np.ndarray) -> np.ndarray:
+    """[h, path, band, need, place] plans -> the same in GBP (0 where no unit cost)."""
+    return banded * np.nan_to_num(unit_cost)
+
+
+def _quantiles(values: np.ndarray) -> list[float]:
+    return [float(q) for q in np.quantile(values, [0.1, 0.5, 0.9])]
+
+
+def summary_rows(borough: str, origin: int, banded: np.ndarray, scenario: str = "baseline",
+                 costs: np.ndarray | None = None, priced: np.ndarray | None = None) -> list[dict]:
     """Quantiles over paths of each cell, each one-dimension margin and the total, every
-    aggregate summed inside each path first."""
+    aggregate summed inside each path first. costs: cost_paths() of `banded` (summed over
+    boroughs path by path for the tri-borough), priced[place]: the groups with a unit cost."""
     rows = []
     bands = [b[0] for b in AGE_BANDS]
+    priced = np.zeros(len(PLACEMENTS), bool) if costs is None or priced is None else priced
 
-    def add(h, age, need, place, values):
-        p10, p50, p90 = np.quantile(values, [0.1, 0.5, 0.9])
-        rows.append({"borough": borough, "origin_year": origin, "census_year": origin + h + 1,
-                     "age_band": age, "need_group": need, "placement_group": place, "scenario": scenario,
-                     "plans_p10": round(float(p10), 1), "plans_p50": round(float(p50), 1),
-                     "plans_p90": round(float(p90), 1), "plans_mean": round(float(values.mean()), 2)})
+    def add(h, age, need, place, index):
+        values = banded[h][index].reshape(banded.shape[1], -1).sum(axis=1)
+        p10, p50, p90 = _quantiles(values)
+        row = {"borough": borough, "origin_year": origin, "census_year": origin + h + 1,
+               "age_band": age, "need_group": need, "placement_group": place, "scenario": scenario,
+               "plans_p10": round(p10, 1), "plans_p50": round(p50, 1),
+               "plans_p90": round(p90, 1), "plans_mean": round(float(values.mean()), 2)}
+        if priced[index[3]].any():
+            cost = costs[h][index].reshape(costs.shape[1], -1).sum(axis=1)
+            row |= dict(zip(("cost_p10_gbp", "cost_p50_gbp", "cost_p90_gbp"),
+                            (round(q) for q in _quantiles(cost))))
+        rows.append(row)
 
+    every = slice(None)
     for h in range(banded.shape[0]):
-        paths = banded[h]
         for b, age in enumerate(bands):
             for n, need in enumerate(NEED_GROUPS):
                 for p, place in enumerate(PLACEMENTS):
-                    add(h, age, need, place, paths[:, b, n, p])
+                    add(h, age, need, place, (every, [b], [n], [p]))
         for b, age in enumerate(bands):
-            add(h, age, ALL, ALL, paths[:, b].sum(axis=(1, 2)))
+            add(h, age, ALL, ALL, (every, [b], every, every))
         for n, need in enumerate(NEED_GROUPS):
-            add(h, ALL, need, ALL, paths[:, :, n].sum(axis=(1, 2)))
+            add(h, ALL, need, ALL, (every, every, [n], every))
         for p, place in enumerate(PLACEMENTS):
-            add(h, ALL, ALL, place, paths[:, :, :, p].sum(axis=(1, 2)))
-        add(h, ALL, ALL, ALL, paths.sum(axis=(1, 2, 3)))
+            add(h, ALL, ALL, place, (every, every, every, [p]))
+        add(h, ALL, ALL, ALL, (every, every, every, every))
     return rows
 
 
 def forecast_boroughs(history: dict[str, list[tuple]], horizon: int = 3, origin: int | None = None,
                       config: ModelConfig | None = None, scenario: Scenario | None = None,
-                      progress=None) -> tuple[list[dict], dict[str, CohortFit]]:
+                      progress=None, unit_costs: dict[str, dict[str, float]] | None = None,
+                      ) -> tuple[list[dict], dict[str, CohortFit]]:
     """Rows for every borough and for the tri-borough total ('ALL': paths summed by index,
-    the boroughs simulated independently)."""
+    the boroughs simulated independently). unit_costs: borough -> placement group -> GBP."""
     config = config or ModelConfig()
     scenario = scenario or Scenario()
-    rows, fits, tri = [], {}, None
+    unit_costs = unit_costs or {}
+    rows, fits, tri, tri_cost = [], {}, None, None
+    tri_priced = np.zeros(len(PLACEMENTS), bool)
     origins = {}
     for borough, records in sorted(history.items()):
         trans = count_transitions(records)
@@ -74,12 +108,16 @@ def forecast_boroughs(history: dict[str, list[tuple]], horizon: int = 3, origin:
         fit = fit_cohort(trans, start, config)
         sims = simulate(fit, horizon, scenario, rng=np.random.default_rng(config.seed + sum(map(ord, borough))))
         banded = band_paths(sims)
-        rows += summary_rows(borough, start, banded, scenario.name)
+        unit_cost = unit_cost_vector(unit_costs.get(borough))
+        costs = cost_paths(banded, unit_cost)
+        rows += summary_rows(borough, start, banded, scenario.name, costs, np.isfinite(unit_cost))
         fits[borough], origins[borough] = fit, start
         if len(set(origins.values())) == 1:
             tri = banded if tri is None else tri + banded
+            tri_cost = costs if tri_cost is None else tri_cost + costs
+            tri_priced |= np.isfinite(unit_cost)
         if progress:
             progress(borough)
     if tri is not None and len(fits) > 1 and len(set(origins.values())) == 1:
-        rows += summary_rows("ALL", next(iter(origins.values())), tri, scenario.name)
+        rows += summary_rows("ALL", next(iter(origins.values())), tri, scenario.name, tri_cost, tri_priced)
     return rows, fits

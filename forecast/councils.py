@@ -1,14 +1,19 @@
-"""Forecasts for every council from DfE's published series (the aggregate cohort model)."""
+"""Forecasts for every council from DfE's published series: the combined model
+(forecast.combination), its mix and interval width chosen on the origins before the
+forecast origin, exactly as the backtest scores it."""
 from __future__ import annotations
 
 import csv
 
 import numpy as np
 
-from forecast.aggregate import AggregateConfig, fit_aggregate, simulate_aggregate
+from forecast.aggregate import AggregateConfig
+from forecast.candidates import origin_forecasts
+from forecast.combination import choose, combine, interval
 from forecast.published import PublishedSeries, academic_code
 
 CSV_COLUMNS = ("new_la_code", "la_name", "time_period", "ehcplans_p10", "ehcplans_p50", "ehcplans_p90")
+FIRST_VALIDATION = 2013     # the backtest's: the baselines' earliest origin to choose on
 
 
 def forecast_published(series: PublishedSeries, origin: int, horizon: int = 3,
@@ -16,16 +21,28 @@ def forecast_published(series: PublishedSeries, origin: int, horizon: int = 3,
     """One row per council with a published count at the origin January and per forecast
     year (time_period as DfE writes academic years)."""
     config = config or AggregateConfig()
-    fit = fit_aggregate(series, origin, config)
-    sims = simulate_aggregate(fit, horizon, rng=np.random.default_rng(config.seed + origin))
-    p10, p50, p90 = np.quantile(sims, [0.1, 0.5, 0.9], axis=2)
+    series = series.upto(origin)
+    years = [int(y) for y in series.years]
+    by_origin = {o: origin_forecasts(series, o, horizon, config)
+                 for o in years if FIRST_VALIDATION <= o <= origin and years.index(o) >= 2}
+
+    def actual(year: int) -> np.ndarray:
+        return series.totals[:, years.index(year)]
+
+    forecasts = by_origin[origin]
+    columns = []
+    for h in range(1, horizon + 1):
+        choice = choose(by_origin, actual, origin, h)
+        point = combine(forecasts, choice.subset, h)
+        columns.append((point, *interval(forecasts, point, h, choice.scale)))
     rows = []
-    for i, c in enumerate(np.flatnonzero(fit.keep)):
-        for h in range(1, horizon + 1):
+    finite = np.stack([np.isfinite(np.stack(column)).all(axis=0) for column in columns]).all(axis=0)
+    for c in np.flatnonzero(finite & np.isfinite(forecasts["cohort_model"]).all(axis=1)):
+        for h, (p50, p10, p90) in enumerate(columns, start=1):
             rows.append({"new_la_code": str(series.new_la_codes[c]), "la_name": str(series.la_names[c]),
                          "time_period": academic_code(origin + h),
-                         "ehcplans_p10": int(round(p10[i, h - 1])), "ehcplans_p50": int(round(p50[i, h - 1])),
-                         "ehcplans_p90": int(round(p90[i, h - 1]))})
+                         "ehcplans_p10": int(round(p10[c])), "ehcplans_p50": int(round(p50[c])),
+                         "ehcplans_p90": int(round(p90[c]))})
     return rows
 
 

@@ -26,3 +26,23 @@ def read_history(conn, boroughs: list[str] | None = None) -> dict[str, list[tupl
 
 def has_history(conn) -> bool:
     return bool(conn.execute(f"select to_regclass('{SCHEMA}.forecast_history') is not null").fetchone()[0])
+
+
+UNIT_COSTS = """
+select distinct on (borough, placement_group) borough, placement_group, unit_cost_gbp
+from marts.placement_unit_costs
+where unit_cost_gbp is not null
+order by borough asc, placement_group asc, fiscal_year_start desc
+"""
+
+
+def read_unit_costs(conn) -> dict[str, dict[str, float]]:
+    """{borough: {placement group: GBP per placement per year}} at the latest fiscal year
+    with a unit cost (as demand_forecast prices a known placement group); {} before the
+    finance marts are built."""
+    if not conn.execute("select to_regclass('marts.placement_unit_costs') is not null").fetchone()[0]:
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for borough, place, cost in conn.execute(UNIT_COSTS).fetchall():
+        out.setdefault(borough, {})[place] = float(cost)
+    return out

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from rich.table import Table
 
-MODEL_LABELS = {"cohort_model": "cohort model", "last_value": "last value carried forward",
-                "linear_trend_3y": "linear trend, last 3 years"}
+MODEL_LABELS = {"combined_model": "combined model", "cohort_model": "cohort model",
+                "last_value": "last value carried forward", "linear_trend_3y": "linear trend, last 3 years",
+                "national_growth": "England's growth", "own_growth": "own growth",
+                "shrunk_growth": "shrunk growth"}
 
 
 def tri_borough_summary_lines(conn, scenario: str = "baseline") -> list[str]:
@@ -35,15 +37,17 @@ def tri_borough_summary_lines(conn, scenario: str = "baseline") -> list[str]:
         by = {(m, h): (float(w), c) for m, h, w, c, _, _ in backtest}
         councils = max(r[4] for r in backtest)
         lines.append(f"  backtest on {councils} councils' published caseloads, WAPE by horizon "
-                     "(model / last value / 3-year trend), 80% coverage:")
+                     "(model / last value / 3-year trend / shrunk growth), 80% coverage:")
         for h in sorted({h for _, h in by}):
-            model = by.get(("cohort_model", h))
+            model = by.get(("combined_model", h)) or by.get(("cohort_model", h))
             if not model:
                 continue
             last = by.get(("last_value", h), (float("nan"),))[0]
             trend = by.get(("linear_trend_3y", h), (float("nan"),))[0]
+            shrunk = by.get(("shrunk_growth", h), (float("nan"),))[0]
             cover = f"{float(model[1]):.0%}" if model[1] is not None else "-"
-            lines.append(f"    {h} year(s) ahead: {model[0]:.1%} / {last:.1%} / {trend:.1%}, coverage {cover}")
+            lines.append(f"    {h} year(s) ahead: {model[0]:.1%} / {last:.1%} / {trend:.1%} / {shrunk:.1%}, "
+                         f"coverage {cover}")
     return lines
 
 

@@ -8,7 +8,8 @@ import uuid
 from datetime import datetime, timezone
 
 DEMAND_COLUMNS = ("run_id", "borough", "origin_year", "census_year", "age_band", "need_group",
-                  "placement_group", "scenario", "plans_p10", "plans_p50", "plans_p90", "plans_mean")
+                  "placement_group", "scenario", "plans_p10", "plans_p50", "plans_p90", "plans_mean",
+                  "cost_p10_gbp", "cost_p50_gbp", "cost_p90_gbp")
 BACKTEST_COLUMNS = ("run_id", "model", "horizon_years", "councils", "origins", "forecasts",
                     "first_origin_year", "last_origin_year", "wape", "bias", "coverage_80")
 

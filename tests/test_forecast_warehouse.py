@@ -69,13 +69,21 @@ def test_costs_use_the_placement_groups_unit_costs(q):
              "from marts.demand_forecast d join marts.placement_unit_costs u "
              "on u.borough = d.borough and u.placement_group = d.placement_group "
              "and u.fiscal_year_start = d.unit_cost_fiscal_year_start "
-             "where d.placement_group <> 'all' and d.unit_cost_gbp is not null")
+             "where d.placement_group <> 'all' and d.borough <> 'ALL' and d.unit_cost_gbp is not null")
     assert rows, "no forecast row was costed"
-    for plans, unit, cost, mart_unit in rows:
-        assert unit == mart_unit and abs(float(cost) - float(plans) * float(unit)) <= 1
-    [(costed_all,)] = q("select count(*) from marts.demand_forecast where placement_group = 'all' "
-                        "and cost_p50_gbp is not null")
-    assert costed_all == 0
+    for plans, unit, cost, mart_unit in rows:     # plans_p50 is rounded to 0.1 plan
+        assert unit == mart_unit and abs(float(cost) - float(plans) * float(unit)) <= 0.05 * float(unit) + 1
+
+
+def test_rows_over_placement_groups_and_the_tri_borough_carry_costs(q):
+    """Costs summed inside each simulated path: every 'all' placement row and every
+    tri-borough row has a cost, p10 <= p50 <= p90."""
+    [(uncosted,)] = q("select count(*) from marts.demand_forecast where (placement_group = 'all' "
+                      "or borough = 'ALL') and cost_p50_gbp is null")
+    assert uncosted == 0
+    rows = q("select cost_p10_gbp, cost_p50_gbp, cost_p90_gbp from marts.demand_forecast "
+             "where placement_group = 'all' and borough = 'ALL'")
+    assert rows and all(lo <= mid <= hi for lo, mid, hi in rows)
 
 
 def test_a_second_run_replaces_the_first(q, forecast_run):
@@ -86,13 +94,19 @@ def test_a_second_run_replaces_the_first(q, forecast_run):
     assert kept == 2
 
 
-def test_backtest_mart_compares_the_model_with_both_baselines(q):
-    rows = q("select model, horizon_years, wape, bias, coverage_80 from marts.forecast_backtest order by 1, 2")
-    assert [(m, h) for m, h, *_ in rows] == [(m, h) for m in ("cohort_model", "last_value", "linear_trend_3y")
-                                             for h in (1, 2, 3)]
-    by = {(m, h): (float(w), float(b), c) for m, h, w, b, c in rows}
+def test_backtest_mart_compares_the_model_with_every_baseline(q):
+    rows = q("select model, horizon_years, wape, bias, coverage_80, is_baseline, margin_over_best_baseline "
+             "from marts.forecast_backtest order by 1, 2")
+    models = ("cohort_model", "combined_model", "last_value", "linear_trend_3y", "national_growth",
+              "own_growth", "shrunk_growth")
+    assert [(m, h) for m, h, *_ in rows] == [(m, h) for m in models for h in (1, 2, 3)]
+    by = {(m, h): (float(w), float(b), c, base, margin) for m, h, w, b, c, base, margin in rows}
     assert all(by[("last_value", h)][1] < 0 for h in (1, 2, 3))      # synthetic caseloads grow
-    assert by[("cohort_model", 1)][2] is not None and by[("last_value", 1)][2] is None
+    assert by[("combined_model", 1)][2] is not None and by[("last_value", 1)][2] is None
+    for h in (1, 2, 3):
+        best = min(by[(m, h)][0] for m in models[2:])
+        assert float(by[("combined_model", h)][4]) == pytest.approx(best - by[("combined_model", h)][0], abs=1e-6)
+        assert [m for m in models if by[(m, h)][3]] == list(models[2:])
 
 
 def test_demo_lines_give_the_tri_borough_forecast_with_intervals(forecast_run):

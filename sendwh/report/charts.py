@@ -139,3 +139,25 @@ def fan(history: Sequence[tuple[int, float]], forecast: Sequence[tuple[int, floa
     ax.set_title(title, fontsize=9)
     ax.legend(loc="upper left", fontsize=7, frameon=False)
     return _svg(fig, title)
+
+
+def calibration(series: Series, *, title: str, band: tuple[float, float] = (75.0, 85.0),
+                target: float = 80.0, width: float = 6.0, height: float = 3.0) -> str:
+    """Interval coverage (%) by horizon, one line per model, over the target band (shaded and
+    hatched) and the nominal level (dotted): a calibrated model's line stays in the band."""
+    fig, ax = plt.subplots(figsize=(width, height))
+    ax.axhspan(band[0], band[1], color="#cccccc", alpha=0.5, hatch="..", linewidth=0,
+               label=f"target {band[0]:g}-{band[1]:g}%")
+    ax.axhline(target, color="#444444", linewidth=0.9, linestyle=":", label=f"nominal {target:g}%")
+    horizons = sorted({x for points in series.values() for x, _ in points})
+    for i, (name, points) in enumerate(series.items()):
+        xs = [x for x, y in points if y is not None]
+        ys = [float(y) for _, y in points if y is not None]
+        ax.plot(xs, ys, label=name, color=COLOURS[i % 8], marker=MARKERS[i % 8], markersize=5,
+                linestyle=LINES[i % 8], linewidth=1.4)
+    ax.set_xticks(horizons, [f"{h} yr" for h in horizons])
+    ax.set_xlabel("years ahead")
+    _axes(ax, "outcomes inside the 80% interval (%)", False)
+    ax.set_ylim(50, 100)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return _svg(fig, title)

@@ -1,5 +1,7 @@
 """The demand-forecast section: a fan chart (p10 to p90) per borough and tri-borough, after
-the January census actuals, with the backtest's accuracy beside it."""
+the January census actuals, with the backtest's accuracy beside it: every model and
+baseline by horizon (WAPE, signed bias, 80% coverage, the model's margin over the best
+baseline) and a calibration chart (interval coverage by horizon against the 75-85% band)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -23,7 +25,7 @@ def forecast(conn: psycopg.Connection, scope: Scope) -> Section:
         from marts.ehcp_caseload where borough = any(%(b)s) group by 1, 2 order by 1, 2""",
                    {"b": list(scope.with_total)})
     backtest = rows(conn, """
-        select model, horizon_years, wape, bias, coverage_80, is_lowest_wape
+        select model, horizon_years, wape, bias, coverage_80, is_lowest_wape, margin_over_best_baseline
         from marts.forecast_backtest order by horizon_years, wape""")
     section = Section("forecast", "Demand forecast: EHC plans at future January censuses", "")
     if not paths:
@@ -54,14 +56,37 @@ def forecast(conn: psycopg.Connection, scope: Scope) -> Section:
                                   cell(p["plans_p10"]), cell(p["plans_p50"]), cell(p["plans_p90"])] for p in paths],
                                 "demand_forecast (all ages, needs and placements; baseline scenario)"))
     if backtest:
+        coverage = defaultdict(list)
+        for b in backtest:
+            if b["coverage_80"] is not None:
+                coverage[MODEL_NAMES.get(b["model"], b["model"])].append(
+                    (b["horizon_years"], 100 * float(b["coverage_80"])))
+        if coverage:
+            section.charts.append((charts.calibration({m: sorted(p) for m, p in coverage.items()},
+                                                      title="Calibration: 80% interval coverage by horizon"),
+                                   "Calibration: the share of past outcomes inside each model's 80% interval, "
+                                   "by years ahead, against the 75-85% target band. Data in the backtest "
+                                   "table below."))
         section.tables.append(Table(["model", "horizon (years)", "WAPE", "signed bias", "80% coverage",
-                                     "most accurate"],
-                                    [[b["model"], b["horizon_years"], _share(b["wape"]), _share(b["bias"]),
-                                      _share(b["coverage_80"]), "yes" if b["is_lowest_wape"] else ""]
+                                     "margin over best baseline", "most accurate"],
+                                    [[MODEL_NAMES.get(b["model"], b["model"]), b["horizon_years"],
+                                      _share(b["wape"]), _share(b["bias"]), _share(b["coverage_80"]),
+                                      _points(b["margin_over_best_baseline"]),
+                                      "yes" if b["is_lowest_wape"] else ""]
                                      for b in backtest],
                                     "forecast_backtest: rolling-origin backtest on DfE's published caseloads "
                                     "(WAPE: weighted absolute percentage error; lower is better)"))
     return section
+
+
+MODEL_NAMES = {"combined_model": "combined model", "cohort_model": "cohort model",
+               "last_value": "last value", "linear_trend_3y": "linear trend (3 years)",
+               "national_growth": "England's growth", "own_growth": "own growth",
+               "shrunk_growth": "shrunk growth"}
+
+
+def _points(value) -> str:
+    return "" if value is None else f"{100 * float(value):+.2f} pts"
 
 
 def _share(value) -> str:

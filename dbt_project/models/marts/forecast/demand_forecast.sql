@@ -1,6 +1,8 @@
 -- EHC plans forecast at the next January censuses by borough (and ALL), DfE age band, need
 -- group and placement group, p10/p50/p90 from the cohort model's simulated paths, with cost
--- from the latest fiscal year's unit cost of the placement group (placement_unit_costs).
+-- at the latest fiscal year's unit cost of each placement group (placement_unit_costs),
+-- priced and summed inside each simulated path by the forecast (forecast/boroughs.py), so
+-- the rows over all placement groups and the tri-borough rows carry a cost too.
 -- A view: forecasts are written after the marts are published, so it always shows the newest.
 {{ config(materialized='view') }}
 
@@ -31,8 +33,9 @@ latest_unit_costs as (
 ),
 
 costed as (
-    -- costs only where the placement group is known: a quantile of a total cost needs the
-    -- paths, not the groups' quantiles
+    -- the forecast's per-path costs; runs written before it priced paths fall back to
+    -- plans x unit cost, which is right only where the placement group is known (a quantile
+    -- of a total cost needs the paths, not the groups' quantiles)
     select
         demand.borough,
         demand.origin_year,
@@ -48,9 +51,15 @@ costed as (
         demand.plans_mean,
         latest_unit_costs.unit_cost_fiscal_year_start,
         latest_unit_costs.unit_cost_gbp,
-        round(demand.plans_p10 * latest_unit_costs.unit_cost_gbp, 0) as cost_p10_gbp,
-        round(demand.plans_p50 * latest_unit_costs.unit_cost_gbp, 0) as cost_p50_gbp,
-        round(demand.plans_p90 * latest_unit_costs.unit_cost_gbp, 0) as cost_p90_gbp,
+        coalesce(
+            demand.cost_p10_gbp, round(demand.plans_p10 * latest_unit_costs.unit_cost_gbp, 0)
+        ) as cost_p10_gbp,
+        coalesce(
+            demand.cost_p50_gbp, round(demand.plans_p50 * latest_unit_costs.unit_cost_gbp, 0)
+        ) as cost_p50_gbp,
+        coalesce(
+            demand.cost_p90_gbp, round(demand.plans_p90 * latest_unit_costs.unit_cost_gbp, 0)
+        ) as cost_p90_gbp,
         demand.run_id,
         runs.finished_at as forecast_at
     from demand

@@ -1,5 +1,6 @@
 -- How wrong the forecasts have been: the rolling-origin backtest on every English council's
--- published caseload, per model (the cohort model and two baselines) and horizon. A view:
+-- published caseload, per model (the combined model, the cohort model it draws on, and five
+-- baselines) and horizon, with the combined model's margin over the best baseline. A view:
 -- the backtest is written after the marts are published.
 {{ config(materialized='view') }}
 
@@ -13,11 +14,33 @@ runs as (
     select * from {{ ref('stg_forecast__runs') }}
 ),
 
-ranked as (
+classified as (
     select
         backtest.*,
-        backtest.wape = min(backtest.wape) over (partition by backtest.horizon_years) as is_lowest_wape
+        backtest.model not in ('combined_model', 'cohort_model') as is_baseline
     from backtest
+),
+
+best_baselines as (
+    select
+        horizon_years,
+        min(wape) as best_baseline_wape
+    from classified
+    where is_baseline
+    group by horizon_years
+),
+
+ranked as (
+    select
+        classified.*,
+        best_baselines.best_baseline_wape,
+        classified.wape = min(classified.wape) over (partition by classified.horizon_years) as is_lowest_wape,
+        case
+            when classified.model = 'combined_model'
+                then best_baselines.best_baseline_wape - classified.wape
+        end as margin_over_best_baseline
+    from classified
+    left join best_baselines using (horizon_years)
 ),
 
 final as (
@@ -28,6 +51,9 @@ final as (
         ranked.bias::numeric as bias,
         ranked.coverage_80::numeric as coverage_80,
         ranked.is_lowest_wape::boolean as is_lowest_wape,
+        ranked.is_baseline::boolean as is_baseline,
+        ranked.best_baseline_wape::numeric as best_baseline_wape,
+        ranked.margin_over_best_baseline::numeric as margin_over_best_baseline,
         ranked.councils::int as councils,
         ranked.origins::int as origins,
         ranked.forecasts::int as forecasts,

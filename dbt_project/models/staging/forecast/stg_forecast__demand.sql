@@ -23,7 +23,10 @@ final as (
         plans_p10::numeric as plans_p10,
         plans_p50::numeric as plans_p50,
         plans_p90::numeric as plans_p90,
-        plans_mean::numeric as plans_mean
+        plans_mean::numeric as plans_mean,
+        cost_p10_gbp::numeric as cost_p10_gbp,
+        cost_p50_gbp::numeric as cost_p50_gbp,
+        cost_p90_gbp::numeric as cost_p90_gbp
     from source
 )
 
