@@ -11,11 +11,14 @@ from typing import Any, Iterator
 
 import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from psycopg import sql
 
 from extract.entities import CASE_TABLES, RawTable
 from extract.errors import RejectedFile
 from extract.fields import FieldPlan, compile_plan
+from extract.landing import NeedsReader, copy_file, create_landing
 from extract.source import SourceFile, check_name_date, match_dataset, period_from_name
+from extract.sql_mapping import cell, cells_fit, clean, first_refused, insert_all, table_sql
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
 from extract.xmlsafe import check_workbook
 from foundation.settings import get_settings
@@ -47,7 +50,9 @@ class DelimitedExtract(_CaseExtract):
         self.period = period_from_name(path, self.case["period"])
         self.tables = [CASE_TABLES[e] for e in self.spec["entities"]]
 
-    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
+    def _header(self) -> tuple[Iterator[tuple[int, list[str]]], list[str], dict[str, int],
+                               list[FieldPlan]]:
+        """The records after the header, the header, its column positions and the plans."""
         source = TextSource(self.read_path, self.case.get("encoding", "utf-8"), shown=self.path)
         records = csv_rows(source, self.case.get("delimiter", ","))
         _, header = next(records, (0, None))
@@ -63,6 +68,32 @@ class DelimitedExtract(_CaseExtract):
                  for entity, mapping in self.spec["entities"].items()]
         for plan in plans:
             self.name_fields(plan.table, plan.sources)
+        return records, header, index, plans
+
+    def copy_in_sql(self, conn, batch_id: int) -> dict[str, int]:
+        """The file COPYed as it is into a landing table, mapped, checked and cast in SQL
+        (extract/landing.py, extract/sql_mapping.py); NeedsReader when rows() must read it."""
+        if self.case.get("encoding", "utf-8") != "utf-8":
+            raise NeedsReader("encoding")
+        records, header, index, plans = self._header()
+        records.close()
+        width = len(header)
+        create_landing(conn, "landing", width)
+        copy_file(conn, self.read_path, "landing", width, self.case.get("delimiter", ","))
+        tables = [table_sql(plan, self.date_style, self.path) for plan in plans]
+        conditions = [cells_fit(width, self.max_chars), *(t.ok() for t in tables)]
+        borough_column = self.case.get("borough_column")
+        if borough_column:
+            conditions.append(sql.SQL("{} = {}").format(
+                clean(cell(index[borough_column])), sql.Literal(str(self.layout["la_number"]))))
+        count, refused = first_refused(conn, "landing", conditions)
+        if not count or refused is not None:
+            raise NeedsReader(f"record {refused}" if count else "no data rows")
+        return insert_all(conn, tables, "landing", batch_id, self.borough, first_row=2)
+
+    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
+        records, header, index, plans = self._header()
+        borough_column = self.case.get("borough_column")
         la_pos = index.get(borough_column) if borough_column else None
         la_number = str(self.layout["la_number"])
         width = len(header)

@@ -30,6 +30,7 @@ from psycopg import sql
 
 from extract.entities import RawTable
 from extract.errors import RejectedFile
+from extract.landing import NeedsReader
 from extract.source import SourceFile
 from extract.values import ValueChecker
 from foundation.catalog import column_types
@@ -248,8 +249,28 @@ def _copy_statement(table: RawTable) -> sql.Composed:
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.copy_columns)))
 
 
+def _copy_in_sql(conn: psycopg.Connection, source: SourceFile, batch_id: int
+                 ) -> dict[str, int] | None:
+    """A delimited file's rows by COPY of its bytes and SQL (the reader's `copy_in_sql`), in
+    a savepoint: None (nothing left behind) when the file is not plain enough for that, or
+    when SQL finds a row the reader's rules refuse; the reader then reads it row by row and
+    names the row and field at fault."""
+    copy_in_sql = getattr(source, "copy_in_sql", None)
+    if copy_in_sql is None:
+        return None
+    try:
+        with conn.transaction():
+            return copy_in_sql(conn, batch_id)
+    except (NeedsReader, psycopg.errors.DataError, psycopg.errors.IntegrityError) as why:
+        log.info("%s: read row by row (%s)", source.path.name, why)
+        return None
+
+
 def _copy_rows(conn: psycopg.Connection, source: SourceFile, batch_id: int) -> dict[str, int]:
-    counts: dict[str, int] = {}
+    counts = _copy_in_sql(conn, source, batch_id)
+    if counts is not None:
+        return counts
+    counts = {}
     rows = _checked(source)
     with conn.cursor() as cur:
         if len(source.tables) == 1:
