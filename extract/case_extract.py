@@ -18,7 +18,7 @@ from extract.errors import RejectedFile
 from extract.fields import FieldPlan, compile_plan
 from extract.landing import NeedsReader, copy_file, create_landing
 from extract.source import SourceFile, check_name_date, match_dataset, period_from_name
-from extract.sql_mapping import cell, cells_fit, clean, first_refused, insert_all, table_sql
+from extract.sql_mapping import TRUE, cell, clean, create_refused, insert_all, table_sql
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
 from extract.xmlsafe import check_workbook
 from foundation.settings import get_settings
@@ -79,17 +79,17 @@ class DelimitedExtract(_CaseExtract):
         records.close()
         width = len(header)
         create_landing(conn, "landing", width)
-        copy_file(conn, self.read_path, "landing", width, self.case.get("delimiter", ","))
-        tables = [table_sql(plan, self.date_style, self.path) for plan in plans]
-        conditions = [cells_fit(width, self.max_chars), *(t.ok() for t in tables)]
+        create_refused(conn)
+        landed = copy_file(conn, self.read_path, "landing", width,
+                           self.case.get("delimiter", ","), self.max_chars)
+        if not landed.records:
+            raise NeedsReader("no data rows")
+        tables = [table_sql(plan, self.date_style, self.path, landed.strip) for plan in plans]
         borough_column = self.case.get("borough_column")
-        if borough_column:
-            conditions.append(sql.SQL("{} = {}").format(
-                clean(cell(index[borough_column])), sql.Literal(str(self.layout["la_number"]))))
-        count, refused = first_refused(conn, "landing", conditions)
-        if not count or refused is not None:
-            raise NeedsReader(f"record {refused}" if count else "no data rows")
-        return insert_all(conn, tables, "landing", batch_id, self.borough, first_row=2)
+        row_ok = sql.SQL("{} = {}").format(clean(cell(index[borough_column]), landed.strip),
+                                           sql.Literal(str(self.layout["la_number"]))) \
+            if borough_column else TRUE
+        return insert_all(conn, tables, "landing", batch_id, self.borough, 2, row_ok)
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
         records, header, index, plans = self._header()

@@ -2,10 +2,14 @@
 
 The bytes go to COPY block by block, unparsed; Python looks only at the bytes of each block
 (and refuses nothing itself): a byte-order mark other than UTF-8's, a NUL, line endings that
-change, a cell that starts like a spreadsheet formula, a quote that is not part of a plain
-quoted field, COPY's end-of-data marker. Any of those raises `NeedsReader`: the loader then
+change, a cell that starts like a spreadsheet formula, a cell longer (in bytes) than the
+layout allows (in characters), a quote that is not part of a plain quoted field, COPY's
+end-of-data marker. Any of those raises `NeedsReader`: the loader then
 reads the file row by row instead (extract/loader.py), and that reader gives the reason.
 PostgreSQL itself refuses bytes that are not UTF-8 and rows with too many or too few fields.
+
+It also notes whether any cell may start or end with white space (or a non-ASCII byte, which
+may be white space to Python): only then does the SQL strip the cells.
 
 The landing table is a temporary table, dropped at the end of the load's transaction; its
 `n` numbers the data records from 1 in file order.
@@ -13,6 +17,7 @@ The landing table is a temporary table, dropped at the end of the load's transac
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -24,6 +29,10 @@ UTF8_BOM = b"\xef\xbb\xbf"
 WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 # the quote character given to COPY for files without quoting: a byte no text file holds
 NO_QUOTE = "\x01"
+# the temporary tables' buffers (PostgreSQL's default, 8 MB, spills a big file to disk)
+TEMP_BUFFERS = "256MB"
+# white space Python strips that is rare in an export: a file holding any of it is stripped
+_RARE_SPACE = (b"\t", b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 
 
 class NeedsReader(Exception):
@@ -35,6 +44,8 @@ def column_names(width: int) -> list[str]:
 
 
 def create_landing(conn: psycopg.Connection, name: str, width: int) -> None:
+    """Before any temporary table of the session (a load has its own connection)."""
+    conn.execute(sql.SQL("set local temp_buffers = {}").format(sql.Literal(TEMP_BUFFERS)))
     cols = sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c))
                               for c in column_names(width))
     conn.execute(sql.SQL("create temp table {} (n bigint generated always as identity, {}) "
@@ -42,16 +53,22 @@ def create_landing(conn: psycopg.Connection, name: str, width: int) -> None:
 
 
 class _Blocks:
-    """The file's blocks, each ending at a line end, each looked at before COPY gets it."""
+    """The file's blocks, each ending at a line end, each looked at before COPY gets it
+    (with bytes methods: a regular expression over every byte costs more than the COPY)."""
 
-    def __init__(self, path: Path, delimiter: str, quoted: bool) -> None:
+    def __init__(self, path: Path, delimiter: str, quoted: bool, max_chars: int) -> None:
         self.path = path
         self.quoted = quoted
-        d = re.escape(delimiter.encode())
-        self._formula = re.compile(rb"(?:^|" + d + rb")\"?[=@]", re.M)
-        self._quoted_field = re.compile(rb"(?:^|" + d + rb")\"(?:[^\"\r\n]|\"\")*\"(?=" + d
-                                        + rb"|\r?$)", re.M)
+        self.max_chars = max_chars
+        self.d = d = delimiter.encode()
+        starts = (d, b"\n", d + b'"', b'\n"')
+        self._formulas = [s + c for s in starts for c in (b"=", b"@")]
+        self._edges = [d + b" ", b"\n ", b" " + d, b" \n", b" \r"]
+        self._quoted_edges = [d + b'" ', b'\n" ', b' "' + d, b' "\n', b' "\r']
+        self._quoted_field = re.compile(rb"(?:^|" + re.escape(d) + rb")\"(?:[^\"\r\n]|\"\")*\"(?="
+                                        + re.escape(d) + rb"|\r?$)", re.M)
         self.ending: str | None = None
+        self.edge_space = False
 
     def __iter__(self):
         with self.path.open("rb") as handle:
@@ -63,30 +80,49 @@ class _Blocks:
                     if block[:2] in (b"\xff\xfe", b"\xfe\xff"):
                         raise NeedsReader("UTF-16")
                     first = False
-                self._look(block)
+                self._look(b"\n" + block)
                 yield block
 
     def _look(self, block: bytes) -> None:
+        """`block` with a line end put before it, so its first line starts like the others."""
         if b"\x00" in block or b"\\." in block:
             raise NeedsReader("NUL or end-of-data marker")
-        lf, cr, crlf = block.count(b"\n"), block.count(b"\r"), block.count(b"\r\n")
-        ending = "CRLF" if lf and crlf == lf == cr else "LF" if not cr else None
-        if ending is None or (lf and self.ending not in (None, ending)):
+        cr = block.count(b"\r")
+        lf = block.count(b"\n") - 1 if cr else None
+        ending = "LF" if not cr else "CRLF" if lf and cr == lf == block.count(b"\r\n") else None
+        if ending is None or (block.find(b"\n", 1) > 0 and self.ending not in (None, ending)):
             raise NeedsReader("line endings")
-        if lf:
+        if block.find(b"\n", 1) > 0:
             self.ending = ending
-        if self._formula.search(block):
+        if (b"=" in block or b"@" in block) and any(f in block for f in self._formulas):
             raise NeedsReader("a cell may start like a formula")
+        long_lines = [line for line in block.split(b"\n") if len(line) > self.max_chars]
+        if any(len(c) > self.max_chars for line in long_lines for c in line.split(self.d)):
+            raise NeedsReader("a cell may be too long")
         quotes = block.count(b'"') if self.quoted else block.count(NO_QUOTE.encode())
-        if quotes and (not self.quoted or quotes != sum(
-                m.group().count(b'"') for m in self._quoted_field.finditer(block))):
-            raise NeedsReader("quotes")
+        if quotes:
+            fields = [m.group() for m in self._quoted_field.finditer(block)] if self.quoted else []
+            if quotes != sum(f.count(b'"') for f in fields):
+                raise NeedsReader("quotes")
+            if any(len(f) > self.max_chars for f in fields):
+                raise NeedsReader("a cell may be too long")
+        if not self.edge_space:
+            self.edge_space = (not block.isascii() or block.endswith(b" ")
+                               or any(s in block for s in _RARE_SPACE)
+                               or any(e in block for e in self._edges)
+                               or bool(quotes and any(e in block for e in self._quoted_edges)))
+
+
+@dataclass
+class Landed:
+    records: int            # data records copied
+    strip: bool             # some cell may have white space at an end
 
 
 def copy_file(conn: psycopg.Connection, path: Path, table: str, width: int, delimiter: str,
-              quoted: bool = True, header: bool = True) -> int:
+              max_chars: int, quoted: bool = True, header: bool = True) -> Landed:
     """COPY the file's records (the first skipped when `header`) into the landing table's
-    c1..c<width>; returns the number of records copied."""
+    c1..c<width>."""
     options = sql.SQL("format csv, delimiter {}, header {}").format(
         sql.Literal(delimiter), sql.SQL("true" if header else "false"))
     if not quoted:
@@ -94,8 +130,9 @@ def copy_file(conn: psycopg.Connection, path: Path, table: str, width: int, deli
     statement = sql.SQL("copy {} ({}) from stdin ({})").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, column_names(width))),
         options)
+    blocks = _Blocks(path, delimiter, quoted, max_chars)
     with conn.cursor() as cur:
         with cur.copy(statement) as copy:
-            for block in _Blocks(path, delimiter, quoted):
+            for block in blocks:
                 copy.write(block)
-        return cur.rowcount
+        return Landed(cur.rowcount, blocks.edge_space)

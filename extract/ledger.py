@@ -12,7 +12,7 @@ from extract.errors import RejectedFile
 from extract.fields import FieldPlan, compile_plan
 from extract.landing import NeedsReader, copy_file, create_landing
 from extract.source import SourceFile, period_from_name
-from extract.sql_mapping import ColumnSql, cell, cells_fit, clean, first_refused, insert_all, table_sql
+from extract.sql_mapping import ColumnSql, cell, clean, create_refused, insert_all, table_sql
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
 from foundation.reference import plausible, plausible_date_range
 
@@ -32,6 +32,10 @@ def fiscal_year_start(text: str, fmt: str) -> int | None:
         return None
     start = int(text[:4])
     return start if (start + 1) % 100 == int(text[5:]) else None
+
+
+def _number(text: sql.Composable) -> sql.Composable:
+    return sql.SQL("cast(replace({}, ',', '') as numeric)").format(text)
 
 
 class LedgerExtract(SourceFile):
@@ -78,9 +82,13 @@ class LedgerExtract(SourceFile):
         records.close()
         width = len(header)
         create_landing(conn, "landing", width)
-        copy_file(conn, self.read_path, "landing", width, self.spec.get("delimiter", ","))
+        create_refused(conn)
+        landed = copy_file(conn, self.read_path, "landing", width, self.spec.get("delimiter", ","),
+                           max_chars=100)
+        if not landed.records:
+            raise NeedsReader("no data rows")
         columns = self.spec["columns"]
-        fy, month, amount = (clean(cell(index[columns[c]]))
+        fy, month, amount = (clean(cell(index[columns[c]]), landed.strip)
                              for c in ("fiscal_year", "period", "amount_gbp"))
         year = self.name_year
         fy_text = str(year) if self.spec["fiscal_year_format"] == "YYYY" else \
@@ -88,20 +96,20 @@ class LedgerExtract(SourceFile):
         overrides = {
             "fiscal_year": ColumnSql("fiscal_year", sql.SQL("{}::integer").format(sql.Literal(year)),
                                      sql.SQL("{} = {}").format(fy, sql.Literal(fy_text))),
-            "period": ColumnSql("period", sql.SQL("cast({} as smallint)").format(month), sql.SQL(
-                "case when {m} ~ '^[0-9]{{1,9}}$' then cast({m} as integer) = {n} else false end"
-            ).format(m=month, n=sql.Literal(self.name_month))),
-            "amount_gbp": ColumnSql("amount_gbp", sql.SQL("cast(replace({}, ',', '') as numeric)")
-                                    .format(amount), sql.SQL(
-                "case when {a} ~ {p} then abs(cast(replace({a}, ',', '') as numeric)) <= {limit} "
-                "else false end").format(a=amount, p=sql.Literal(_AMOUNT_SQL),
-                                         limit=sql.Literal(float(self.spec["max_abs_amount"])))),
+            # the month as the name says it, with or without its leading zero
+            "period": ColumnSql("period", sql.SQL("cast({} as smallint)").format(month),
+                                sql.SQL("{} = any({})").format(month, sql.Literal(
+                                    sorted({str(self.name_month), f"{self.name_month:02d}"})))),
+            # digits, perhaps thousands commas, a sign and pence: without commas, the text
+            # is the number's own (no exponent, no NaN, no leading zero or plus)
+            "amount_gbp": ColumnSql("amount_gbp", _number(amount), sql.SQL(
+                "(strpos({a}, ',') = 0 or {a} ~ {p}) and scale({n}) <= 2 "
+                "and cast({n} as text) = replace({a}, ',', '') and abs({n}) <= {limit}").format(
+                    a=amount, n=_number(amount), p=sql.Literal(_AMOUNT_SQL),
+                    limit=sql.Literal(self.spec["max_abs_amount"]))),
         }
-        table = table_sql(plan, self.date_style, self.path, overrides=overrides)
-        count, refused = first_refused(conn, "landing", [cells_fit(width, 100), table.ok()])
-        if not count or refused is not None:
-            raise NeedsReader(f"record {refused}" if count else "no data rows")
-        return insert_all(conn, [table], "landing", batch_id, self.borough, first_row=2)
+        table = table_sql(plan, self.date_style, self.path, landed.strip, overrides=overrides)
+        return insert_all(conn, [table], "landing", batch_id, self.borough, 2)
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
         spec = self.spec

@@ -2,12 +2,13 @@
 
 Over a landing table (extract/landing.py) whose c1..cN are a file's cells as text, each raw
 column becomes two SQL expressions: its value (stripped as str.strip() strips, empty as
-NULL, mapped through the layout's codes, a date rewritten as ISO) and a condition that the
-row-by-row reader would have accepted it. The conditions are the same rules, written
-stricter where SQL and Python read differently (only ASCII digits): a row that fails one is
-never refused here; the loader reads the file row by row instead, and that reader's message
-names the row and field. A value the conditions pass but PostgreSQL still cannot cast (31
-February) makes the INSERT fail, with the same outcome.
+NULL, mapped through the layout's codes, cast to the column's type) and a condition that
+the row-by-row reader would have accepted it. The INSERT into the raw table computes both
+in one pass: a value whose condition fails calls `pg_temp.refused()`, which raises, and so
+does a value PostgreSQL cannot cast (31 February). The conditions are the reader's rules,
+written stricter where SQL and Python read differently (only ASCII digits, one spelling of a
+month): a row is never refused here; the loader then reads the file row by row instead, and
+that reader's message names the row and field.
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ from extract.landing import WHITESPACE
 from extract.values import YES_NO, ValueChecker
 from foundation.catalog import column_types
 
-_ISO = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_COMPACT = r"[0-9]{8}"
-_DMY = r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}"
+# a date's shape, its digits written 9: ISO, compact (YYYYMMDD), and day/month/year
+_ISO_SHAPES = ["9999-99-99", "99999999"]
+_DMY_SHAPES = ["99/99/9999", "9/99/9999", "99/9/9999", "9/9/9999"]
 _TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?$"
 _INTEGER = r"^[+-]?[0-9]{1,15}$"
 _DECIMAL = r"^[+-]?([0-9]{1,15}(\.[0-9]*)?|\.[0-9]+)$"
@@ -36,18 +37,29 @@ def cell(i: int) -> sql.Composable:
     return sql.Identifier(f"c{i + 1}")
 
 
-def clean(expr: sql.Composable) -> sql.Composable:
-    """Stripped as Python strips, empty as NULL."""
+def clean(expr: sql.Composable, strip: bool = True) -> sql.Composable:
+    """Stripped as Python strips, empty as NULL (`strip` False: the file has no cell with
+    white space at either end, so only empty becomes NULL)."""
+    if not strip:
+        return sql.SQL("nullif({}, '')").format(expr)
     return sql.SQL("nullif(btrim({}, {}), '')").format(expr, sql.Literal(WHITESPACE))
 
 
-def iso_date(v: sql.Composable) -> sql.Composable:
-    """A date written ISO, compact (YYYYMMDD) or day/month/year, as YYYY-MM-DD text."""
-    return sql.SQL(
-        "case when strpos({v}, '/') > 0 then split_part({v}, '/', 3) || '-' || "
-        "lpad(split_part({v}, '/', 2), 2, '0') || '-' || lpad(split_part({v}, '/', 1), 2, '0') "
-        "when length({v}) = 8 then substr({v}, 1, 4) || '-' || substr({v}, 5, 2) || '-' || "
-        "substr({v}, 7, 2) else {v} end").format(v=v)
+REFUSED = ("create function pg_temp.refused(anyelement) returns anyelement language plpgsql "
+           "as $$begin raise exception 'a row the reader refuses' using errcode = '22000'; end$$")
+
+
+def create_refused(conn) -> None:
+    """`pg_temp.refused(null::type)`: raises (a data exception), for a value that fails."""
+    conn.execute(REFUSED)
+
+
+def checked(value: sql.Composable, ok: sql.Composable, data_type: str) -> sql.Composable:
+    """The value where `ok`, else a raise."""
+    if ok is TRUE:
+        return value
+    return sql.SQL("case when {} then {} else pg_temp.refused(null::{}) end").format(
+        ok, value, sql.SQL(data_type))
 
 
 @dataclass
@@ -68,11 +80,12 @@ def typed_column(column: str, data_type: str, kind: str, v: sql.Composable, dmy:
     cast = sql.SQL("cast({} as {})").format
     type_name = sql.SQL(data_type)
     if kind == "date":
-        pattern = f"^({_ISO}|{_COMPACT}{'|' + _DMY if dmy else ''})$"
-        iso = iso_date(v)
-        ok = sql.SQL("{v} ~ {p} and {r}").format(v=v, p=sql.Literal(pattern),
-                                                 r=_between(iso, earliest, latest))
-        return ColumnSql(column, cast(iso, type_name), _or_null(v, ok))
+        # the session's datestyle reads day/month/year (DMY) or YYYY-MM-DD as the layout says
+        shapes = _ISO_SHAPES + (_DMY_SHAPES if dmy else [])
+        ok = sql.SQL("translate({v}, '0123456789', '9999999999') = any({s}) and "
+                     "cast({v} as date) between {lo} and {hi}").format(
+            v=v, s=sql.Literal(shapes), lo=sql.Literal(earliest), hi=sql.Literal(latest))
+        return ColumnSql(column, cast(v, type_name), _or_null(v, ok))
     if kind == "timestamp":
         ok = sql.SQL("{v} ~ {p} and {r}").format(
             v=v, p=sql.Literal(_TIMESTAMP),
@@ -98,24 +111,28 @@ class TableSql:
     columns: list[ColumnSql]
     present: sql.Composable      # the landing row gives this table a row
 
-    def ok(self) -> sql.Composable:
-        checks = sql.SQL(" and ").join(c.ok for c in self.columns)
-        return sql.SQL("(not ({}) or ({}))").format(self.present, checks)
+    types: dict[str, str]
 
-    def insert(self, landing: str, batch_id: int, borough: str | None,
-               first_row: int) -> sql.Composed:
+    def insert(self, landing: str, batch_id: int, borough: str | None, first_row: int,
+               row_ok: sql.Composable = TRUE) -> sql.Composed:
+        """INSERT ... SELECT from the landing table; `row_ok` is checked on every landing row
+        (whether or not it gives this table a row)."""
         table = self.plan.table
         prefix = [sql.Literal(batch_id)] + ([sql.Literal(borough)] if table.per_borough else [])
         values = [*prefix, sql.SQL("n + {}").format(sql.Literal(first_row - 1)),
-                  *(c.value for c in self.columns)]
-        return sql.SQL("insert into raw.{t} ({cols}) select {values} from {land} where {present} "
-                       "order by n").format(
-            t=sql.Identifier(table.name), cols=sql.SQL(", ").join(map(sql.Identifier,
-                                                                      table.copy_columns)),
-            values=sql.SQL(", ").join(values), land=sql.Identifier(landing), present=self.present)
+                  *(checked(c.value, c.ok, self.types.get(c.column, "text"))
+                    for c in self.columns)]
+        where = self.present if row_ok is TRUE else sql.SQL(
+            "case when {} then {} else pg_temp.refused(null::boolean) end").format(
+                row_ok, self.present)
+        return sql.SQL("insert into raw.{t} ({cols}) select {values} from {land} where {where}"
+                       ).format(t=sql.Identifier(table.name),
+                                cols=sql.SQL(", ").join(map(sql.Identifier, table.copy_columns)),
+                                values=sql.SQL(", ").join(values), land=sql.Identifier(landing),
+                                where=where)
 
 
-def table_sql(plan: FieldPlan, date_style: str, path: Path,
+def table_sql(plan: FieldPlan, date_style: str, path: Path, strip: bool = True,
               cells: dict[int, sql.Composable] | None = None,
               overrides: dict[str, ColumnSql] | None = None) -> TableSql:
     """The SQL of one FieldPlan. `cells` gives the expression of a source cell when it is not
@@ -130,7 +147,7 @@ def table_sql(plan: FieldPlan, date_style: str, path: Path,
         if column in overrides:
             columns.append(overrides[column])
             continue
-        v = clean(cells.get(pos, cell(pos))) if pos is not None else sql.SQL("null::text")
+        v = clean(cells.get(pos, cell(pos)), strip) if pos is not None else sql.SQL("null::text")
         ok = TRUE
         if lookup is not None:
             mapped = sql.SQL("({}::jsonb ->> {})").format(sql.Literal(json.dumps(lookup)), v)
@@ -145,34 +162,21 @@ def table_sql(plan: FieldPlan, date_style: str, path: Path,
         columns.append(typed)
     if plan.present_when is not None:
         present = sql.SQL("{} is not null").format(
-            clean(cells.get(plan.present_when, cell(plan.present_when))))
+            clean(cells.get(plan.present_when, cell(plan.present_when)), strip))
     else:
         present = TRUE
-    return TableSql(plan, columns, present)
-
-
-def first_refused(conn, landing: str, conditions: list[sql.Composable]) -> tuple[int, int | None]:
-    """(data records, the first record a condition fails on, or None)."""
-    ok = sql.SQL(" and ").join(conditions) if conditions else TRUE
-    found = conn.execute(sql.SQL(
-        "select count(*), min(n) filter (where not coalesce({}, false)) from {}").format(
-            ok, sql.Identifier(landing))).fetchone()
-    return found[0], found[1]
-
-
-def cells_fit(width: int, max_chars: int) -> sql.Composable:
-    """No cell longer than the layout allows (extract/textfile.py's check_cells)."""
-    lengths = sql.SQL(", ").join(sql.SQL("length({})").format(cell(i)) for i in range(width))
-    return sql.SQL("coalesce(greatest({}), 0) <= {}").format(lengths, sql.Literal(max_chars))
+    return TableSql(plan, columns, present, types)
 
 
 def insert_all(conn, tables: list[TableSql], landing: str, batch_id: int, borough: str | None,
-               first_row: int) -> dict[str, int]:
-    """Each table's rows from the landing table; {raw table: rows} for those given any."""
+               first_row: int, row_ok: sql.Composable = TRUE) -> dict[str, int]:
+    """Each table's rows from the landing table; {raw table: rows} for those given any.
+    `row_ok` (checks of the whole row) is checked in the first table's pass."""
     counts: dict[str, int] = {}
-    for table in tables:
+    for i, table in enumerate(tables):
         with conn.cursor() as cur:
-            cur.execute(table.insert(landing, batch_id, borough, first_row))
+            cur.execute(table.insert(landing, batch_id, borough, first_row,
+                                     row_ok if i == 0 else TRUE))
             if cur.rowcount:
                 counts[table.plan.table.name] = counts.get(table.plan.table.name, 0) + cur.rowcount
     return counts
