@@ -57,6 +57,9 @@ DEFAULT_OUT = ROOT / "bench" / "results" / "loader.json"
 # the layouts, each reported on its own: a case folder's layout is its borough's format
 CASE_LAYOUTS = {"csv": "HF CSV", "xlsx": "KC XLSX", "records": "WCC pipe file"}
 KIND_LAYOUTS = {"sen2": "SEN2 XML", "ledger": "ledgers", "dfe": "DfE CSV"}
+# issue 15's targets: loader rows/s over plain COPY rows/s, per layout
+TARGETS = {"HF CSV": 0.6, "WCC pipe file": 0.6, "ledgers": 0.6, "SEN2 XML": 0.35, "KC XLSX": 0.25}
+LAYOUTS_SUFFIX = "-layouts.json"   # beside the results: loader-layouts.json
 SCALABLE_KINDS = ("sen2", "case", "ledger")
 ALL_KINDS = (*SCALABLE_KINDS, "dfe")
 COPY_CHUNK = 1024 * 1024
@@ -464,9 +467,34 @@ class Report:
 
     def save(self) -> None:
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.out.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.data, indent=1) + "\n")
-        tmp.replace(self.out)
+        self.data["layouts"] = layout_ratios(self.data)
+        for path, data in ((self.out, self.data),
+                           (self.out.with_name(self.out.stem + LAYOUTS_SUFFIX), {
+                               "benchmark": "loader, per layout", "date": self.data["date"],
+                               "code": self.data["code"], "complete": self.data["complete"],
+                               "from": self.out.name, "layouts": self.data["layouts"]})):
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(data, indent=1) + "\n")
+            tmp.replace(path)
+
+
+def layout_ratios(data: dict) -> list[dict]:
+    """One object per layout and measurement: kind, layout, scale (the sample's; a grown
+    file is scale 1 with `file_times`), ratio, and the target it is held to."""
+    out = []
+    for r in [*data["runs"], *data["file_sizes"]]:
+        item = {"kind": r["kind"], "layout": r["layout"], "scale": r.get("scale", 1),
+                "ratio": r["ratio"]}
+        if "times" in r:
+            item["file_times"] = r["times"]
+        item.update(rows=r["rows"], files=r["files"], loader_rows_per_s=r["loader_rows_per_s"],
+                    raw_copy_rows_per_s=r["raw_copy_rows_per_s"], peak_rss_mb=r["peak_rss_mb"],
+                    statuses=r["statuses"])
+        if r["layout"] in TARGETS:
+            item["target"] = TARGETS[r["layout"]]
+            item["met"] = r["ratio"] is not None and r["ratio"] >= TARGETS[r["layout"]]
+        out.append(item)
+    return out
 
 
 def _mb(value: float) -> str:

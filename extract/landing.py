@@ -29,6 +29,7 @@ UTF8_BOM = b"\xef\xbb\xbf"
 WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 # the quote character given to COPY for files without quoting: a byte no text file holds
 NO_QUOTE = "\x01"
+NO_DELIMITER = "\x02"    # the delimiter given to COPY for whole lines
 # the temporary tables' buffers (PostgreSQL's default, 8 MB, spills a big file to disk)
 TEMP_BUFFERS = "256MB"
 # white space Python strips that is rare in an export: a file holding any of it is stripped
@@ -85,7 +86,7 @@ class _Blocks:
 
     def _look(self, block: bytes) -> None:
         """`block` with a line end put before it, so its first line starts like the others."""
-        if b"\x00" in block or b"\\." in block:
+        if b"\x00" in block or b"\\." in block or NO_DELIMITER.encode() in block:
             raise NeedsReader("NUL or end-of-data marker")
         cr = block.count(b"\r")
         lf = block.count(b"\n") - 1 if cr else None
@@ -120,11 +121,12 @@ class Landed:
 
 
 def copy_file(conn: psycopg.Connection, path: Path, table: str, width: int, delimiter: str,
-              max_chars: int, quoted: bool = True, header: bool = True) -> Landed:
+              max_chars: int, quoted: bool = True, header: bool = True,
+              whole_lines: bool = False) -> Landed:
     """COPY the file's records (the first skipped when `header`) into the landing table's
-    c1..c<width>."""
+    c1..c<width>; `whole_lines`: each line whole into c1 (records of different widths)."""
     options = sql.SQL("format csv, delimiter {}, header {}").format(
-        sql.Literal(delimiter), sql.SQL("true" if header else "false"))
+        sql.Literal(NO_DELIMITER if whole_lines else delimiter), sql.SQL("true" if header else "false"))
     if not quoted:
         options = sql.SQL("{}, quote {}").format(options, sql.Literal(NO_QUOTE))
     statement = sql.SQL("copy {} ({}) from stdin ({})").format(
