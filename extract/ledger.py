@@ -93,20 +93,25 @@ class LedgerExtract(SourceFile):
         year = self.name_year
         fy_text = str(year) if self.spec["fiscal_year_format"] == "YYYY" else \
             f"{year}{self.spec['fiscal_year_format'][4]}{(year + 1) % 100:02d}"
+        v_fy, v_month, t_amount, v_amount = map(sql.Identifier, (
+            "v_fiscal_year", "v_period", "t_amount_gbp", "v_amount_gbp"))
         overrides = {
             "fiscal_year": ColumnSql("fiscal_year", sql.SQL("{}::integer").format(sql.Literal(year)),
-                                     sql.SQL("{} = {}").format(fy, sql.Literal(fy_text))),
+                                     sql.SQL("{} = {}").format(v_fy, sql.Literal(fy_text)),
+                                     [("v_fiscal_year", fy)]),
             # the month as the name says it, with or without its leading zero
-            "period": ColumnSql("period", sql.SQL("cast({} as smallint)").format(month),
-                                sql.SQL("{} = any({})").format(month, sql.Literal(
-                                    sorted({str(self.name_month), f"{self.name_month:02d}"})))),
+            "period": ColumnSql("period", sql.SQL("cast({} as smallint)").format(v_month),
+                                sql.SQL("{} = any({})").format(v_month, sql.Literal(
+                                    sorted({str(self.name_month), f"{self.name_month:02d}"}))),
+                                [("v_period", month)]),
             # digits, perhaps thousands commas, a sign and pence: without commas, the text
             # is the number's own (no exponent, no NaN, no leading zero or plus)
-            "amount_gbp": ColumnSql("amount_gbp", _number(amount), sql.SQL(
+            "amount_gbp": ColumnSql("amount_gbp", v_amount, sql.SQL(
                 "(strpos({a}, ',') = 0 or {a} ~ {p}) and scale({n}) <= 2 "
                 "and cast({n} as text) = replace({a}, ',', '') and abs({n}) <= {limit}").format(
-                    a=amount, n=_number(amount), p=sql.Literal(_AMOUNT_SQL),
-                    limit=sql.Literal(self.spec["max_abs_amount"]))),
+                    a=t_amount, n=v_amount, p=sql.Literal(_AMOUNT_SQL),
+                    limit=sql.Literal(self.spec["max_abs_amount"])),
+                [("t_amount_gbp", amount), ("v_amount_gbp", _number(amount))]),
         }
         table = table_sql(plan, self.date_style, self.path, landed.strip, overrides=overrides)
         return insert_all(conn, [table], "landing", batch_id, self.borough, 2)

@@ -256,7 +256,7 @@ def _copy_in_sql(conn: psycopg.Connection, source: SourceFile, batch_id: int
     when SQL finds a row the reader's rules refuse; the reader then reads it row by row and
     names the row and field at fault."""
     copy_in_sql = getattr(source, "copy_in_sql", None)
-    if copy_in_sql is None:
+    if copy_in_sql is None or source.read_path.stat().st_size < get_settings().landing_min_bytes:
         return None
     try:
         with conn.transaction():

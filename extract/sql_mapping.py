@@ -13,7 +13,7 @@ that reader's message names the row and field.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from psycopg import sql
@@ -67,6 +67,8 @@ class ColumnSql:
     column: str
     value: sql.Composable      # the value, as the raw column's type
     ok: sql.Composable         # the reader would accept it
+    # (name, expression) computed once per landing row, for `value` and `ok` to name
+    inner: list[tuple[str, sql.Composable]] = field(default_factory=list)
 
 
 def _between(text: sql.Composable, earliest, latest) -> sql.Composable:
@@ -125,11 +127,16 @@ class TableSql:
         where = self.present if row_ok is TRUE else sql.SQL(
             "case when {} then {} else pg_temp.refused(null::boolean) end").format(
                 row_ok, self.present)
-        return sql.SQL("insert into raw.{t} ({cols}) select {values} from {land} where {where}"
+        inner = [sql.SQL("{} as {}").format(expr, sql.Identifier(name))
+                 for c in self.columns for name, expr in c.inner]
+        # the inner values once per row (offset 0 keeps the planner from copying each
+        # expression into every check that names it)
+        source = sql.SQL("(select *, {} from {} offset 0) as landed").format(
+            sql.SQL(", ").join(inner), sql.Identifier(landing)) if inner else sql.Identifier(landing)
+        return sql.SQL("insert into raw.{t} ({cols}) select {values} from {source} where {where}"
                        ).format(t=sql.Identifier(table.name),
                                 cols=sql.SQL(", ").join(map(sql.Identifier, table.copy_columns)),
-                                values=sql.SQL(", ").join(values), land=sql.Identifier(landing),
-                                where=where)
+                                values=sql.SQL(", ").join(values), source=source, where=where)
 
 
 def table_sql(plan: FieldPlan, date_style: str, path: Path, strip: bool = True,
@@ -147,18 +154,22 @@ def table_sql(plan: FieldPlan, date_style: str, path: Path, strip: bool = True,
         if column in overrides:
             columns.append(overrides[column])
             continue
-        v = clean(cells.get(pos, cell(pos)), strip) if pos is not None else sql.SQL("null::text")
-        ok = TRUE
+        text = clean(cells.get(pos, cell(pos)), strip) if pos is not None else sql.SQL("null::text")
+        v, inner, ok = sql.Identifier(f"v_{column}"), [], TRUE
         if lookup is not None:
-            mapped = sql.SQL("({}::jsonb ->> {})").format(sql.Literal(json.dumps(lookup)), v)
-            ok = sql.SQL("({} is null or {} is not null)").format(v, mapped)
-            v = mapped
+            t = sql.Identifier(f"t_{column}")
+            inner.append((f"t_{column}", text))
+            text = sql.SQL("({}::jsonb ->> {})").format(sql.Literal(json.dumps(lookup)), text)
+            ok = sql.SQL("({} is null or {} is not null)").format(t, v)
+        inner.append((f"v_{column}", text))
         check = checks[column]
         typed = typed_column(column, types.get(column, "text"), check.kind, v,
                              date_style == "DMY", check.earliest, check.latest)
-        typed.ok = sql.SQL("{} and {}").format(ok, typed.ok)
+        typed.inner = inner
+        typed.ok = typed.ok if ok is TRUE else sql.SQL("{} and {}").format(ok, typed.ok)
         if required:
-            typed.ok = sql.SQL("{} and {} is not null").format(typed.ok, v)
+            typed.ok = sql.SQL("{} is not null").format(v) if typed.ok is TRUE else \
+                sql.SQL("{} and {} is not null").format(typed.ok, v)
         columns.append(typed)
     if plan.present_when is not None:
         present = sql.SQL("{} is not null").format(
