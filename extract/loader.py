@@ -5,9 +5,15 @@
   the old batch stays in `audit.batches` with status 'superseded'.
 - A file that fails loads no rows, is copied to the quarantine folder with a `.reason.txt`
   beside it, and is recorded as 'rejected' with the row and field at fault.
-Rows stream from the reader: a file that fills one table is copied as it is read; a file
-that fills several is spooled per table (in memory up to a limit, then on disk), so memory
-stays flat however big the file is.
+A delimited file (case CSV, WCC's pipe file, ledgers) of SENDWH_LANDING_MIN_BYTES or more
+goes to PostgreSQL as it is: COPY into a landing table, then mapped, checked and cast in
+SQL (the reader's `copy_in_sql`, extract/landing.py, extract/sql_mapping.py), in a
+savepoint. Anything that path cannot vouch for (odd bytes, a row the reader's rules refuse,
+a value PostgreSQL cannot cast) rolls the savepoint back and the file is read row by row
+instead, by the reader, whose message names the row and field. Rows stream from the reader:
+a file that fills one table is copied as it is read; a file that fills several is spooled
+per table (in memory up to a limit, then on disk), so memory stays flat however big the
+file is.
 """
 from __future__ import annotations
 
