@@ -358,6 +358,14 @@ def _reject_conflicting_keys(conn: psycopg.Connection, source: SourceFile, table
     """The same key twice with different values rejects the file (exact repeats are kept
     for the data-quality gates to count)."""
     key = sql.SQL(", ").join(map(sql.Identifier, table.key))
+    # most keys are never repeated: a hash of the keys alone says so, before the costlier
+    # comparison of whole rows per key
+    repeated = conn.execute(sql.SQL(
+        "select exists (select 1 from raw.{t} where batch_id = %s group by {key} "
+        "having count(*) > 1)").format(t=sql.Identifier(table.name), key=key),
+        (batch_id,)).fetchone()[0]
+    if not repeated:
+        return
     other = [c for c in table.columns if c not in table.key]
     body = sql.SQL("row({})").format(sql.SQL(", ").join(map(sql.Identifier, other))) if other else sql.SQL("1")
     found = conn.execute(sql.SQL(
