@@ -11,11 +11,14 @@ from typing import Any, Iterator
 
 import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from psycopg import sql
 
 from extract.entities import CASE_TABLES, RawTable
 from extract.errors import RejectedFile
 from extract.fields import FieldPlan, compile_plan
+from extract.landing import NeedsReader, copy_file, create_landing
 from extract.source import SourceFile, check_name_date, match_dataset, period_from_name
+from extract.sql_mapping import TRUE, cell, clean, create_refused, insert_all, table_sql
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
 from extract.xmlsafe import check_workbook
 from foundation.settings import get_settings
@@ -47,7 +50,9 @@ class DelimitedExtract(_CaseExtract):
         self.period = period_from_name(path, self.case["period"])
         self.tables = [CASE_TABLES[e] for e in self.spec["entities"]]
 
-    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
+    def _header(self) -> tuple[Iterator[tuple[int, list[str]]], list[str], dict[str, int],
+                               list[FieldPlan]]:
+        """The records after the header, the header, its column positions and the plans."""
         source = TextSource(self.read_path, self.case.get("encoding", "utf-8"), shown=self.path)
         records = csv_rows(source, self.case.get("delimiter", ","))
         _, header = next(records, (0, None))
@@ -63,6 +68,32 @@ class DelimitedExtract(_CaseExtract):
                  for entity, mapping in self.spec["entities"].items()]
         for plan in plans:
             self.name_fields(plan.table, plan.sources)
+        return records, header, index, plans
+
+    def copy_in_sql(self, conn, batch_id: int) -> dict[str, int]:
+        """The file COPYed as it is into a landing table, mapped, checked and cast in SQL
+        (extract/landing.py, extract/sql_mapping.py); NeedsReader when rows() must read it."""
+        if self.case.get("encoding", "utf-8") != "utf-8":
+            raise NeedsReader("encoding")
+        records, header, index, plans = self._header()
+        records.close()
+        width = len(header)
+        create_landing(conn, "landing", width)
+        create_refused(conn)
+        landed = copy_file(conn, self.read_path, "landing", width,
+                           self.case.get("delimiter", ","), self.max_chars)
+        if not landed.records:
+            raise NeedsReader("no data rows")
+        tables = [table_sql(plan, self.date_style, self.path, landed.strip) for plan in plans]
+        borough_column = self.case.get("borough_column")
+        row_ok = sql.SQL("{} = {}").format(clean(cell(index[borough_column]), landed.strip),
+                                           sql.Literal(str(self.layout["la_number"]))) \
+            if borough_column else TRUE
+        return insert_all(conn, tables, "landing", batch_id, self.borough, 2, row_ok)
+
+    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
+        records, header, index, plans = self._header()
+        borough_column = self.case.get("borough_column")
         la_pos = index.get(borough_column) if borough_column else None
         la_number = str(self.layout["la_number"])
         width = len(header)
@@ -199,11 +230,14 @@ class RecordExtract(_CaseExtract):
         super().__init__(path, layout)
         self.tables = [CASE_TABLES[r["entity"]] for r in self.spec["records"].values()]
 
-    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
+    def _header(self) -> tuple[TextSource, Iterator[tuple[int, list[str]]],
+                               dict[str, tuple[FieldPlan, list[str]]]]:
+        """The source, its records after the HDR record (checked), and each record type's
+        plan with its field names."""
         source = TextSource(self.read_path, self.case.get("encoding", "utf-8"), quoted=False,
                             shown=self.path)
         records = csv_rows(source, self.case.get("delimiter", "|"))
-        hdr_spec, trl_spec = self.case["header_record"], self.case["trailer_record"]
+        hdr_spec = self.case["header_record"]
         _, first = next(records, (0, None))
         if not first or first[0] != hdr_spec["type"]:
             raise RejectedFile(self.path, f"the first record must be {hdr_spec['type']}", row=1,
@@ -228,6 +262,46 @@ class RecordExtract(_CaseExtract):
             plan = compile_plan(CASE_TABLES[spec["entity"]], mapping, index, self.codes)
             self.name_fields(plan.table, [f"{rtype}.{s}" for s in plan.sources])
             plans[rtype] = (plan, [f"{rtype}.{f}" for f in fields])
+        return source, records, plans
+
+    def copy_in_sql(self, conn, batch_id: int) -> dict[str, int]:
+        """Each line COPYed as it is into a landing table, split, mapped, checked and cast in
+        SQL (extract/landing.py, extract/sql_mapping.py); NeedsReader when rows() must read
+        it (a record rows() refuses, a trailer that does not add up)."""
+        if self.case.get("encoding", "utf-8") != "utf-8":
+            raise NeedsReader("encoding")
+        _, records, plans = self._header()
+        records.close()
+        create_landing(conn, "landing", 1)
+        create_refused(conn)
+        landed = copy_file(conn, self.read_path, "landing", 1, self.case.get("delimiter", "|"),
+                           self.max_chars, quoted=False, whole_lines=True)
+        conn.execute(sql.SQL("create temp table records on commit drop as "
+                             "select n, string_to_array(c1, {}) as a from landing").format(
+            sql.Literal(self.case.get("delimiter", "|"))))
+        trailer = sql.Literal(self.case["trailer_record"]["type"])
+        widths = sql.SQL(" ").join(sql.SQL("when {} then {}").format(
+            sql.Literal(rtype), sql.Literal(len(names))) for rtype, (_, names) in plans.items())
+        data, trailers, last_trailer, last, counted, shapes_ok = conn.execute(sql.SQL(
+            "select count(*) filter (where a[1] is distinct from {t}), "
+            "count(*) filter (where a[1] = {t}), max(n) filter (where a[1] = {t}), max(n), "
+            "min(a[2]) filter (where a[1] = {t}), coalesce(bool_and(coalesce("
+            "a[1] = {t} or cardinality(a) = case a[1] {w} else -1 end, false)), false) "
+            "from records").format(t=trailer, w=widths)).fetchone()
+        if not (data and trailers == 1 and last_trailer == last == landed.records
+                and counted == str(data) and shapes_ok):
+            raise NeedsReader("records, or their trailer")
+        tables = []
+        for rtype, (plan, names) in plans.items():
+            cells = {i: sql.SQL("a[{}]").format(sql.Literal(i + 1)) for i in range(len(names))}
+            table = table_sql(plan, self.date_style, self.path, landed.strip, cells=cells)
+            table.present = sql.SQL("a[1] = {}").format(sql.Literal(rtype))
+            tables.append(table)
+        return insert_all(conn, tables, "records", batch_id, self.borough, 2)
+
+    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
+        trl_spec = self.case["trailer_record"]
+        source, records, plans = self._header()
         count = 0
         for row, cells in records:
             rtype = cells[0] if cells else ""

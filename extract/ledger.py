@@ -5,16 +5,21 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
+from psycopg import sql
+
 from extract.entities import LEDGER_TABLE, RawTable
 from extract.errors import RejectedFile
-from extract.fields import compile_plan
+from extract.fields import FieldPlan, compile_plan
+from extract.landing import NeedsReader, copy_file, create_landing
 from extract.source import SourceFile, period_from_name
+from extract.sql_mapping import ColumnSql, cell, clean, create_refused, insert_all, table_sql
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
 from foundation.reference import plausible, plausible_date_range
 
 # an amount as a ledger writes it: digits with thousands commas, perhaps a sign and pence
 # (never NaN, Infinity or an exponent)
 AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?")
+_AMOUNT_SQL = r"^-?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?$"
 
 
 def fiscal_year_start(text: str, fmt: str) -> int | None:
@@ -27,6 +32,10 @@ def fiscal_year_start(text: str, fmt: str) -> int | None:
         return None
     start = int(text[:4])
     return start if (start + 1) % 100 == int(text[5:]) else None
+
+
+def _number(text: sql.Composable) -> sql.Composable:
+    return sql.SQL("cast(replace({}, ',', '') as numeric)").format(text)
 
 
 class LedgerExtract(SourceFile):
@@ -49,17 +58,68 @@ class LedgerExtract(SourceFile):
             raise RejectedFile(path, f"file name's period P{period} is not a fiscal month "
                                f"(1 to {periods}; there is no period 13)")
 
-    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
-        spec = self.spec
-        source = TextSource(self.read_path, spec.get("encoding", "utf-8"), shown=self.path)
-        records = csv_rows(source, spec.get("delimiter", ","))
+    def _header(self) -> tuple[Iterator[tuple[int, list[str]]], list[str], dict[str, int],
+                               FieldPlan]:
+        """The records after the header, the header, its column positions and the plan."""
+        source = TextSource(self.read_path, self.spec.get("encoding", "utf-8"), shown=self.path)
+        records = csv_rows(source, self.spec.get("delimiter", ","))
         _, header = next(records, (0, None))
         if not header:
             raise RejectedFile(self.path, "the file has no header row", row=1)
-        columns = spec["columns"]
+        columns = self.spec["columns"]
         index = check_header(self.path, header, list(columns.values()), self.layout["layout_file"])
-        plan = compile_plan(LEDGER_TABLE, columns, index, spec.get("codes") or {})
+        plan = compile_plan(LEDGER_TABLE, columns, index, self.spec.get("codes") or {})
         self.name_fields(LEDGER_TABLE, plan.sources)
+        return records, header, index, plan
+
+    def copy_in_sql(self, conn, batch_id: int) -> dict[str, int]:
+        """The file COPYed as it is into a landing table, checked and cast in SQL with the
+        rules of rows() (extract/landing.py, extract/sql_mapping.py); NeedsReader when rows()
+        must read it."""
+        if self.spec.get("encoding", "utf-8") != "utf-8":
+            raise NeedsReader("encoding")
+        records, header, index, plan = self._header()
+        records.close()
+        width = len(header)
+        create_landing(conn, "landing", width)
+        create_refused(conn)
+        landed = copy_file(conn, self.read_path, "landing", width, self.spec.get("delimiter", ","),
+                           max_chars=100)
+        if not landed.records:
+            raise NeedsReader("no data rows")
+        columns = self.spec["columns"]
+        fy, month, amount = (clean(cell(index[columns[c]]), landed.strip)
+                             for c in ("fiscal_year", "period", "amount_gbp"))
+        year = self.name_year
+        fy_text = str(year) if self.spec["fiscal_year_format"] == "YYYY" else \
+            f"{year}{self.spec['fiscal_year_format'][4]}{(year + 1) % 100:02d}"
+        v_fy, v_month, t_amount, v_amount = map(sql.Identifier, (
+            "v_fiscal_year", "v_period", "t_amount_gbp", "v_amount_gbp"))
+        overrides = {
+            "fiscal_year": ColumnSql("fiscal_year", sql.SQL("{}::integer").format(sql.Literal(year)),
+                                     sql.SQL("{} = {}").format(v_fy, sql.Literal(fy_text)),
+                                     [("v_fiscal_year", fy)]),
+            # the month as the name says it, with or without its leading zero
+            "period": ColumnSql("period", sql.SQL("cast({} as smallint)").format(v_month),
+                                sql.SQL("{} = any({})").format(v_month, sql.Literal(
+                                    sorted({str(self.name_month), f"{self.name_month:02d}"}))),
+                                [("v_period", month)]),
+            # digits, perhaps thousands commas, a sign and pence: without commas, the text
+            # is the number's own (no exponent, no NaN, no leading zero or plus)
+            "amount_gbp": ColumnSql("amount_gbp", v_amount, sql.SQL(
+                "(strpos({a}, ',') = 0 or {a} ~ {p}) and scale({n}) <= 2 "
+                "and cast({n} as text) = replace({a}, ',', '') and abs({n}) <= {limit}").format(
+                    a=t_amount, n=v_amount, p=sql.Literal(_AMOUNT_SQL),
+                    limit=sql.Literal(self.spec["max_abs_amount"])),
+                [("t_amount_gbp", amount), ("v_amount_gbp", _number(amount))]),
+        }
+        table = table_sql(plan, self.date_style, self.path, landed.strip, overrides=overrides)
+        return insert_all(conn, [table], "landing", batch_id, self.borough, 2)
+
+    def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
+        spec = self.spec
+        records, header, index, plan = self._header()
+        columns = spec["columns"]
         fy_pos, amount_pos = index[columns["fiscal_year"]], index[columns["amount_gbp"]]
         fy_format, limit = spec["fiscal_year_format"], float(spec["max_abs_amount"])
         fy_col = LEDGER_TABLE.columns.index("fiscal_year") + 1

@@ -5,9 +5,15 @@
   the old batch stays in `audit.batches` with status 'superseded'.
 - A file that fails loads no rows, is copied to the quarantine folder with a `.reason.txt`
   beside it, and is recorded as 'rejected' with the row and field at fault.
-Rows stream from the reader: a file that fills one table is copied as it is read; a file
-that fills several is spooled per table (in memory up to a limit, then on disk), so memory
-stays flat however big the file is.
+A delimited file (case CSV, WCC's pipe file, ledgers) of SENDWH_LANDING_MIN_BYTES or more
+goes to PostgreSQL as it is: COPY into a landing table, then mapped, checked and cast in
+SQL (the reader's `copy_in_sql`, extract/landing.py, extract/sql_mapping.py), in a
+savepoint. Anything that path cannot vouch for (odd bytes, a row the reader's rules refuse,
+a value PostgreSQL cannot cast) rolls the savepoint back and the file is read row by row
+instead, by the reader, whose message names the row and field. Rows stream from the reader:
+a file that fills one table is copied as it is read; a file that fills several is spooled
+per table (in memory up to a limit, then on disk), so memory stays flat however big the
+file is.
 """
 from __future__ import annotations
 
@@ -30,6 +36,7 @@ from psycopg import sql
 
 from extract.entities import RawTable
 from extract.errors import RejectedFile
+from extract.landing import NeedsReader
 from extract.source import SourceFile
 from extract.values import ValueChecker
 from foundation.catalog import column_types
@@ -248,8 +255,28 @@ def _copy_statement(table: RawTable) -> sql.Composed:
         sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, table.copy_columns)))
 
 
+def _copy_in_sql(conn: psycopg.Connection, source: SourceFile, batch_id: int
+                 ) -> dict[str, int] | None:
+    """A delimited file's rows by COPY of its bytes and SQL (the reader's `copy_in_sql`), in
+    a savepoint: None (nothing left behind) when the file is not plain enough for that, or
+    when SQL finds a row the reader's rules refuse; the reader then reads it row by row and
+    names the row and field at fault."""
+    copy_in_sql = getattr(source, "copy_in_sql", None)
+    if copy_in_sql is None or source.read_path.stat().st_size < get_settings().landing_min_bytes:
+        return None
+    try:
+        with conn.transaction():
+            return copy_in_sql(conn, batch_id)
+    except (NeedsReader, psycopg.errors.DataError, psycopg.errors.IntegrityError) as why:
+        log.info("%s: read row by row (%s)", source.path.name, why)
+        return None
+
+
 def _copy_rows(conn: psycopg.Connection, source: SourceFile, batch_id: int) -> dict[str, int]:
-    counts: dict[str, int] = {}
+    counts = _copy_in_sql(conn, source, batch_id)
+    if counts is not None:
+        return counts
+    counts = {}
     rows = _checked(source)
     with conn.cursor() as cur:
         if len(source.tables) == 1:
@@ -331,6 +358,14 @@ def _reject_conflicting_keys(conn: psycopg.Connection, source: SourceFile, table
     """The same key twice with different values rejects the file (exact repeats are kept
     for the data-quality gates to count)."""
     key = sql.SQL(", ").join(map(sql.Identifier, table.key))
+    # most keys are never repeated: a hash of the keys alone says so, before the costlier
+    # comparison of whole rows per key
+    repeated = conn.execute(sql.SQL(
+        "select exists (select 1 from raw.{t} where batch_id = %s group by {key} "
+        "having count(*) > 1)").format(t=sql.Identifier(table.name), key=key),
+        (batch_id,)).fetchone()[0]
+    if not repeated:
+        return
     other = [c for c in table.columns if c not in table.key]
     body = sql.SQL("row({})").format(sql.SQL(", ").join(map(sql.Identifier, other))) if other else sql.SQL("1")
     found = conn.execute(sql.SQL(

@@ -19,7 +19,7 @@ from extract.entities import SEN2_TABLES, RawTable
 from extract.errors import RejectedFile
 from extract.fields import code_lookup
 from extract.source import SourceFile
-from extract.xmlsafe import PARSE_OPTIONS, declared_dtd, dtd_reason, is_xinclude, xinclude_reason
+from extract.xmlsafe import PARSE_OPTIONS, XINCLUDE, declared_dtd, dtd_reason, xinclude_reason
 from foundation.codes import normalise_ethnicity
 from foundation.reference import gender_current_sex
 
@@ -59,9 +59,25 @@ KNOWN_VARIANTS = {"SENsetting": "SENSetting", "SENUnitIndicator": "SENunitIndica
 _LOOKUPS = {t: {c: code_lookup(c, None) for c in table.codes} for t, table in SEN2_TABLES.items()}
 
 
+# tag -> its key (lower-case local name), learnt once per distinct tag: a return has a few
+# dozen tags and hundreds of thousands of elements
+_KEYS: dict[Any, str] = {}
+_XINCLUDE_KEY = "\x00xinclude"   # the key of any XInclude element: no SEN2 name is like it
+
+
+def _key_of(tag: Any) -> str:
+    key = _KEYS.get(tag)
+    if key is None:
+        text = tag if isinstance(tag, str) else ""
+        key = _XINCLUDE_KEY if text.startswith(XINCLUDE) else text.rsplit("}", 1)[-1].lower()
+        if len(_KEYS) < 10_000:   # a hostile file's made-up tags cannot grow it for ever
+            _KEYS[tag] = key
+    return key
+
+
 def _key(element: etree._Element) -> str:
-    tag = element.tag if isinstance(element.tag, str) else ""
-    return tag.rsplit("}", 1)[-1].lower()
+    key = _key_of(element.tag)
+    return "" if key is _XINCLUDE_KEY else key
 
 
 def _parent_tag(element: etree._Element) -> str | None:
@@ -84,22 +100,21 @@ class Sen2Return(SourceFile):
         parser = etree.iterparse(str(self.read_path), events=("start", "end"),
                                  remove_comments=True, **PARSE_OPTIONS)
         person_seq = 0
-        depth = 0
+        root = True
         try:
             for event, element in parser:
-                key = _key(element)
+                key = _key_of(element.tag)
                 if event == "start":
-                    depth += 1
-                    if depth == 1 and (doctype := declared_dtd(element)):
+                    if root and (doctype := declared_dtd(element)):   # the first is the root
                         raise RejectedFile(self.path, dtd_reason(doctype))
-                    if is_xinclude(element):
+                    if key is _XINCLUDE_KEY:
                         raise RejectedFile(self.path, xinclude_reason(element),
                                            row=element.sourceline, field=_parent_tag(element))
-                    if depth == 1 and key != "message":
+                    if root and key != "message":
                         raise RejectedFile(self.path, f"root element is <{element.tag}>, a SEN2 "
                                            "return's is <Message>", row=element.sourceline)
+                    root = False
                     continue
-                depth -= 1
                 if key == "header":
                     yield from self._header(element)
                 elif key == "person":

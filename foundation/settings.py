@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # before it is refused as a zip bomb; it is counted while inflating, in bounded memory.
     xlsx_max_inflated_mb: int = Field(default=256, alias="SENDWH_XLSX_MAX_INFLATED_MB")
     xlsx_max_part_mb: int = Field(default=128, alias="SENDWH_XLSX_MAX_PART_MB")
+    # A delimited file this big or bigger is COPYed as it is into a landing table and checked
+    # in SQL (extract/landing.py); a smaller one is read row by row, which is quicker for a
+    # small file than the landing table's own set-up (about 15 ms a file). 0: every file.
+    landing_min_bytes: int = Field(default=128 * 1024, ge=0, alias="SENDWH_LANDING_MIN_BYTES")
     # The folder the scheduled `send_warehouse` run reads (one sub-folder per borough: case/,
     # sen2/, ledger/); a run triggered by hand may name another. The default is the sample.
     inbox_dir: Path = Field(default=PROJECT_ROOT / "outputs" / "sample", alias="SENDWH_INBOX_DIR")

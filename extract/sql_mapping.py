@@ -1,0 +1,193 @@
+"""A FieldPlan (extract/fields.py) and the value checks (extract/values.py) written as SQL.
+
+Over a landing table (extract/landing.py) whose c1..cN are a file's cells as text, each raw
+column becomes two SQL expressions: its value (stripped as str.strip() strips, empty as
+NULL, mapped through the layout's codes, cast to the column's type) and a condition that
+the row-by-row reader would have accepted it. The INSERT into the raw table computes both
+in one pass: a value whose condition fails calls `pg_temp.refused()`, which raises, and so
+does a value PostgreSQL cannot cast (31 February). The conditions are the reader's rules,
+written stricter where SQL and Python read differently (only ASCII digits, one spelling of a
+month): a row is never refused here; the loader then reads the file row by row instead, and
+that reader's message names the row and field.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psycopg import sql
+
+from extract.fields import FieldPlan
+from extract.landing import WHITESPACE
+from extract.values import YES_NO, ValueChecker
+from foundation.catalog import column_types
+
+# a date's shape, its digits written 9: ISO, compact (YYYYMMDD), and day/month/year
+_ISO_SHAPES = ["9999-99-99", "99999999"]
+_DMY_SHAPES = ["99/99/9999", "9/99/9999", "99/9/9999", "9/9/9999"]
+_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?$"
+_INTEGER = r"^[+-]?[0-9]{1,15}$"
+_DECIMAL = r"^[+-]?([0-9]{1,15}(\.[0-9]*)?|\.[0-9]+)$"
+TRUE = sql.SQL("true")
+
+
+def cell(i: int) -> sql.Composable:
+    """The landing table's text of source cell i (0-based)."""
+    return sql.Identifier(f"c{i + 1}")
+
+
+def clean(expr: sql.Composable, strip: bool = True) -> sql.Composable:
+    """Stripped as Python strips, empty as NULL (`strip` False: the file has no cell with
+    white space at either end, so only empty becomes NULL)."""
+    if not strip:
+        return sql.SQL("nullif({}, '')").format(expr)
+    return sql.SQL("nullif(btrim({}, {}), '')").format(expr, sql.Literal(WHITESPACE))
+
+
+REFUSED = ("create function pg_temp.refused(anyelement) returns anyelement language plpgsql "
+           "as $$begin raise exception 'a row the reader refuses' using errcode = '22000'; end$$")
+
+
+def create_refused(conn) -> None:
+    """`pg_temp.refused(null::type)`: raises (a data exception), for a value that fails."""
+    conn.execute(REFUSED)
+
+
+def checked(value: sql.Composable, ok: sql.Composable, data_type: str) -> sql.Composable:
+    """The value where `ok`, else a raise."""
+    if ok is TRUE:
+        return value
+    return sql.SQL("case when {} then {} else pg_temp.refused(null::{}) end").format(
+        ok, value, sql.SQL(data_type))
+
+
+@dataclass
+class ColumnSql:
+    column: str
+    value: sql.Composable      # the value, as the raw column's type
+    ok: sql.Composable         # the reader would accept it
+    # (name, expression) computed once per landing row, for `value` and `ok` to name
+    inner: list[tuple[str, sql.Composable]] = field(default_factory=list)
+
+
+def _between(text: sql.Composable, earliest, latest) -> sql.Composable:
+    return sql.SQL("{} between {} and {}").format(text, sql.Literal(earliest.isoformat()),
+                                                  sql.Literal(latest.isoformat()))
+
+
+def typed_column(column: str, data_type: str, kind: str, v: sql.Composable, dmy: bool,
+                 earliest=None, latest=None) -> ColumnSql:
+    """The checks of extract/values.py on the text value `v`, and its cast."""
+    cast = sql.SQL("cast({} as {})").format
+    type_name = sql.SQL(data_type)
+    if kind == "date":
+        # the session's datestyle reads day/month/year (DMY) or YYYY-MM-DD as the layout says
+        shapes = _ISO_SHAPES + (_DMY_SHAPES if dmy else [])
+        ok = sql.SQL("translate({v}, '0123456789', '9999999999') = any({s}) and "
+                     "cast({v} as date) between {lo} and {hi}").format(
+            v=v, s=sql.Literal(shapes), lo=sql.Literal(earliest), hi=sql.Literal(latest))
+        return ColumnSql(column, cast(v, type_name), _or_null(v, ok))
+    if kind == "timestamp":
+        ok = sql.SQL("{v} ~ {p} and {r}").format(
+            v=v, p=sql.Literal(_TIMESTAMP),
+            r=_between(sql.SQL("substr({}, 1, 10)").format(v), earliest, latest))
+        return ColumnSql(column, cast(v, type_name), _or_null(v, ok))
+    if kind == "yesno":
+        ok = sql.SQL("lower({}) = any({})").format(v, sql.Literal(sorted(YES_NO)))
+        return ColumnSql(column, cast(v, type_name), _or_null(v, ok))
+    if kind in ("integer", "number"):
+        ok = sql.SQL("{} ~ {}").format(v, sql.Literal(_INTEGER if kind == "integer" else _DECIMAL))
+        return ColumnSql(column, cast(v, type_name), _or_null(v, ok))
+    return ColumnSql(column, v if data_type == "text" else cast(v, type_name), TRUE)
+
+
+def _or_null(v: sql.Composable, ok: sql.Composable) -> sql.Composable:
+    return sql.SQL("({} is null or ({}))").format(v, ok)
+
+
+@dataclass
+class TableSql:
+    """One raw table's INSERT from the landing table, and its acceptance condition."""
+    plan: FieldPlan
+    columns: list[ColumnSql]
+    present: sql.Composable      # the landing row gives this table a row
+
+    types: dict[str, str]
+
+    def insert(self, landing: str, batch_id: int, borough: str | None, first_row: int,
+               row_ok: sql.Composable = TRUE) -> sql.Composed:
+        """INSERT ... SELECT from the landing table; `row_ok` is checked on every landing row
+        (whether or not it gives this table a row)."""
+        table = self.plan.table
+        prefix = [sql.Literal(batch_id)] + ([sql.Literal(borough)] if table.per_borough else [])
+        values = [*prefix, sql.SQL("n + {}").format(sql.Literal(first_row - 1)),
+                  *(checked(c.value, c.ok, self.types.get(c.column, "text"))
+                    for c in self.columns)]
+        where = self.present if row_ok is TRUE else sql.SQL(
+            "case when {} then {} else pg_temp.refused(null::boolean) end").format(
+                row_ok, self.present)
+        inner = [sql.SQL("{} as {}").format(expr, sql.Identifier(name))
+                 for c in self.columns for name, expr in c.inner]
+        # the inner values once per row (offset 0 keeps the planner from copying each
+        # expression into every check that names it)
+        source = sql.SQL("(select *, {} from {} offset 0) as landed").format(
+            sql.SQL(", ").join(inner), sql.Identifier(landing)) if inner else sql.Identifier(landing)
+        return sql.SQL("insert into raw.{t} ({cols}) select {values} from {source} where {where}"
+                       ).format(t=sql.Identifier(table.name),
+                                cols=sql.SQL(", ").join(map(sql.Identifier, table.copy_columns)),
+                                values=sql.SQL(", ").join(values), source=source, where=where)
+
+
+def table_sql(plan: FieldPlan, date_style: str, path: Path, strip: bool = True,
+              cells: dict[int, sql.Composable] | None = None,
+              overrides: dict[str, ColumnSql] | None = None) -> TableSql:
+    """The SQL of one FieldPlan. `cells` gives the expression of a source cell when it is not
+    the landing column c<i+1>; `overrides` replaces a column's value and check outright."""
+    cells, overrides = cells or {}, overrides or {}
+    types = column_types("raw", plan.table.name)
+    checks = {c.column: c for c in ValueChecker(plan.table, date_style, {}, path).checks}
+    columns = []
+    for column, pos, lookup, required in zip(
+            plan.table.columns, plan.positions, plan.lookups,
+            [i in plan.required for i in range(len(plan.table.columns))]):
+        if column in overrides:
+            columns.append(overrides[column])
+            continue
+        text = clean(cells.get(pos, cell(pos)), strip) if pos is not None else sql.SQL("null::text")
+        v, inner, ok = sql.Identifier(f"v_{column}"), [], TRUE
+        if lookup is not None:
+            t = sql.Identifier(f"t_{column}")
+            inner.append((f"t_{column}", text))
+            text = sql.SQL("({}::jsonb ->> {})").format(sql.Literal(json.dumps(lookup)), text)
+            ok = sql.SQL("({} is null or {} is not null)").format(t, v)
+        inner.append((f"v_{column}", text))
+        check = checks[column]
+        typed = typed_column(column, types.get(column, "text"), check.kind, v,
+                             date_style == "DMY", check.earliest, check.latest)
+        typed.inner = inner
+        typed.ok = typed.ok if ok is TRUE else sql.SQL("{} and {}").format(ok, typed.ok)
+        if required:
+            typed.ok = sql.SQL("{} is not null").format(v) if typed.ok is TRUE else \
+                sql.SQL("{} and {} is not null").format(typed.ok, v)
+        columns.append(typed)
+    if plan.present_when is not None:
+        present = sql.SQL("{} is not null").format(
+            clean(cells.get(plan.present_when, cell(plan.present_when)), strip))
+    else:
+        present = TRUE
+    return TableSql(plan, columns, present, types)
+
+
+def insert_all(conn, tables: list[TableSql], landing: str, batch_id: int, borough: str | None,
+               first_row: int, row_ok: sql.Composable = TRUE) -> dict[str, int]:
+    """Each table's rows from the landing table; {raw table: rows} for those given any.
+    `row_ok` (checks of the whole row) is checked in the first table's pass."""
+    counts: dict[str, int] = {}
+    for i, table in enumerate(tables):
+        with conn.cursor() as cur:
+            cur.execute(table.insert(landing, batch_id, borough, first_row,
+                                     row_ok if i == 0 else TRUE))
+            if cur.rowcount:
+                counts[table.plan.table.name] = counts.get(table.plan.table.name, 0) + cur.rowcount
+    return counts
