@@ -46,7 +46,7 @@ TODAY = "2026-11-30"
 DFE_FILES = ("caseload", "requests", "timeliness_20_week")
 KINDS = ("case", "sen2", "ledger")
 DAILY_DAYS = 31          # the daily run's council is simulated this many days later
-console = Console()
+console = Console(width=200)
 
 
 # --- children: one stage each ----------------------------------------------------------

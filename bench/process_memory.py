@@ -85,7 +85,7 @@ class PeakSampler(threading.Thread):
         self.peaks: dict[str, float] = {name: 0.0 for name in roots}
         self.series: list[tuple[float, dict[str, float]]] = []
         self._halt = threading.Event()
-        self._started = time.perf_counter()
+        self._t0 = time.perf_counter()
 
     def sample(self) -> dict[str, float]:
         children = _children()
@@ -101,7 +101,7 @@ class PeakSampler(threading.Thread):
     def run(self) -> None:
         while not self._halt.is_set():
             now = self.sample()
-            self.series.append((time.perf_counter() - self._started, now))
+            self.series.append((time.perf_counter() - self._t0, now))
             self._halt.wait(self.interval)
 
     def stop(self) -> dict[str, float]:

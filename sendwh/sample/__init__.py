@@ -125,9 +125,10 @@ def generate(out: Path, seed: int = 1, scale: int = 1, defects: float = 0.0,
         defect_list += b_defects
         summary[spec.code] = b_summary
         if len(specs) > 3:
-            say(f"[{n}/{len(specs)}] {spec.code} {spec.name} ({spec.like} layout): "
-                f"{b_summary['plans']:,} plans, {len(b_files)} files, "
-                f"{time.perf_counter() - started:.0f} s so far")
+            sized = (f"{b_summary['plans_at_census'].get(str(spec.size[0]), 0):,} plans at January "
+                     f"{spec.size[0]}" if spec.size else f"{b_summary['plans']:,} plans")
+            say(f"[{n}/{len(specs)}] {spec.code} {spec.name} ({spec.like} layout): {sized}, "
+                f"{len(b_files)} files, {time.perf_counter() - started:.0f} s so far")
     manifest = {
         # (the key order is part of the byte-identical output)
         "seed": int(seed), "scale": int(scale), "defects": defect_list,
