@@ -146,13 +146,18 @@ def _print_result(result) -> None:
 def build(
     today: Optional[str] = typer.Option(None, help="'today' for the open-cases worklist (YYYY-MM-DD)"),
     select: Optional[str] = typer.Option(None, help="dbt selection, e.g. 'marts'"),
+    gate_sources_of: Optional[str] = typer.Option(
+        None, help="gate only these boroughs' sources, comma-separated (those that sent files "
+                   "since the last build); the marts are gated for every borough"),
 ) -> None:
     """Write, audit, publish: dbt builds the marts into a build schema, the quality gates
     check sources and marts, and the marts are published only when nothing blocks
     (exit 1 otherwise, with the marts left as they were)."""
     from sendwh.pipeline import build as run_build  # noqa: PLC0415 - see HEAVY
 
-    status = run_build(today=today or get_settings().today or None, select=select)
+    sources_of = [b.strip() for b in gate_sources_of.split(",") if b.strip()] if gate_sources_of else None
+    status = run_build(today=today or get_settings().today or None, select=select,
+                       gate_sources_of=sources_of)
     raise typer.Exit(0 if status == 0 else 1)
 
 
