@@ -126,7 +126,8 @@ overdue_stock as (
         as_at_days.borough,
         as_at_days.as_at_on,
         sum(coalesce(overdue_changes_by_month.change, 0)) over (
-            partition by as_at_days.borough order by as_at_days.as_at_on
+            partition by as_at_days.borough
+            order by as_at_days.as_at_on
         ) as reviews_overdue_at_period_end
     from as_at_days
     left join overdue_changes_by_month using (borough, as_at_on)
