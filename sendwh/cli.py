@@ -146,13 +146,18 @@ def _print_result(result) -> None:
 def build(
     today: Optional[str] = typer.Option(None, help="'today' for the open-cases worklist (YYYY-MM-DD)"),
     select: Optional[str] = typer.Option(None, help="dbt selection, e.g. 'marts'"),
+    gate_sources_of: Optional[str] = typer.Option(
+        None, help="gate only these boroughs' sources, comma-separated (those that sent files "
+                   "since the last build); the marts are gated for every borough"),
 ) -> None:
     """Write, audit, publish: dbt builds the marts into a build schema, the quality gates
     check sources and marts, and the marts are published only when nothing blocks
     (exit 1 otherwise, with the marts left as they were)."""
     from sendwh.pipeline import build as run_build  # noqa: PLC0415 - see HEAVY
 
-    status = run_build(today=today or get_settings().today or None, select=select)
+    sources_of = [b.strip() for b in gate_sources_of.split(",") if b.strip()] if gate_sources_of else None
+    status = run_build(today=today or get_settings().today or None, select=select,
+                       gate_sources_of=sources_of)
     raise typer.Exit(0 if status == 0 else 1)
 
 
@@ -228,10 +233,23 @@ def sample(
     scale: int = typer.Option(1, min=1, help="multiplies the number of boroughs"),
     defects: float = typer.Option(0.0, min=0.0, max=1.0, help="share of records with defects"),
     as_of: str = typer.Option("2026-11-30", help="the extracts' 'as at' date"),
+    england: bool = typer.Option(False, "--england",
+                                 help="every English council (153), sized from DfE's January caseload"),
+    fraction: float = typer.Option(1.0, min=0.0001, max=1.0,
+                                   help="--england: each council at this share of its DfE count"),
+    councils: Optional[int] = typer.Option(None, min=1, help="--england: only the first N councils"),
+    dfe_dir: Optional[Path] = typer.Option(None, help="--england: DfE statistics (default SENDWH_DFE_DIR)"),
+    workers: int = typer.Option(1, min=1, help="boroughs written in this many processes (same bytes)"),
 ) -> None:
-    """Generate deterministic sample data for every borough."""
+    """Generate deterministic sample data for every borough (--england: every English council,
+    with the boroughs file the loader needs as boroughs.yml in OUT)."""
+    dfe = dfe_dir or get_settings().dfe_dir
+    if england and not (dfe and Path(dfe).is_dir()):
+        _usage("--england needs DfE's statistics: --dfe-dir DIR or SENDWH_DFE_DIR")
     manifest = generate(out, seed=seed, scale=scale, defects=defects,
-                        as_of=date.fromisoformat(as_of), progress=lambda m: console.print(m))
+                        as_of=date.fromisoformat(as_of), progress=lambda m: console.print(m),
+                        england=england, england_fraction=fraction, dfe_dir=dfe,
+                        councils=councils, workers=workers)
     console.print(f"wrote {len(manifest['files'])} files for {len(manifest['boroughs'])} boroughs "
                   f"to {out} ({len(manifest['defects'])} defects recorded in manifest.json)")
 

@@ -18,16 +18,18 @@ from sendwh.dbt_runner import expected_relations, run_dbt
 
 
 def build(today: str | None = None, select: str | None = None, quiet: bool = False,
-          say=print) -> int:
+          say=print, gate_sources_of: list[str] | None = None) -> int:
     """Write, audit, publish: dbt builds the marts and the restricted models into their build
     schemas, the quality gates check sources and marts, and only if no blocking check failed
     are both published.
     Returns 0 when published, 1 when dbt failed, the gates blocked (marts unchanged) or
-    another build is running (nothing done)."""
+    another build is running (nothing done).
+    gate_sources_of: gate only these boroughs' sources (the ones that sent files since the
+    last build); the marts are gated for every borough."""
     setup()     # the build's record is a migration's table
     try:
         with build_run(say=say) as run:
-            status, outcome = _build(run, today, select, quiet, say)
+            status, outcome = _build(run, today, select, quiet, say, gate_sources_of)
             run.finish(outcome)
             return status
     except BuildRefused as refused:
@@ -36,7 +38,7 @@ def build(today: str | None = None, select: str | None = None, quiet: bool = Fal
 
 
 def _build(run: BuildRun, today: str | None, select: str | None, quiet: bool,
-           say) -> tuple[int, str]:
+           say, gate_sources_of: list[str] | None = None) -> tuple[int, str]:
     analyze_raw()
     run.stage("dbt")
     command = ["build"] + (["--select", select] if select else [])
@@ -45,13 +47,14 @@ def _build(run: BuildRun, today: str | None, select: str | None, quiet: bool,
         say("dbt build failed: nothing published, the marts are as they were")
         return 1, "dbt_failed"
     run.stage("gates")
-    status = gate_and_publish(today, say=say, run=run)
+    status = gate_and_publish(today, say=say, run=run, sources_of=gate_sources_of)
     return status, "published" if status == 0 else "blocked"
 
 
-def gate_and_publish(today: str | None = None, say=print, run: BuildRun | None = None) -> int:
+def gate_and_publish(today: str | None = None, say=print, run: BuildRun | None = None,
+                     sources_of: list[str] | None = None) -> int:
     """Run the gates on the build schema; publish it when nothing blocks. 0 published, 1 not."""
-    report = run_gates(today, say=say, started=run.gate_run if run else None)
+    report = run_gates(today, say=say, started=run.gate_run if run else None, sources_of=sources_of)
     for line in report.summary_lines():
         say(line)
     if report.blocked:
@@ -64,8 +67,9 @@ def gate_and_publish(today: str | None = None, say=print, run: BuildRun | None =
     return 0
 
 
-def run_gates(today: str | None = None, say=print, started=None):
-    return gates(run_date=date.fromisoformat(today) if today else None, say=say, started=started)
+def run_gates(today: str | None = None, say=print, started=None, sources_of: list[str] | None = None):
+    return gates(run_date=date.fromisoformat(today) if today else None, say=say, started=started,
+                 sources_of=sources_of)
 
 
 def publish_marts(run_id: str | None, say=print, pause: bool = False) -> None:

@@ -649,3 +649,95 @@ def test_scale_2_writes_boroughs_yml_with_three_synthetic_boroughs(tmp_path):
     assert tree.findtext("Header/Source/LEA") == "902"
     assert manifest["summary"]["S01"]["plans_at_census"]["2023"] == 1536
     assert not (tmp_path / "S01" / "sen2" / "S01_SEN2_2025.xml").exists()
+
+
+# -- England (sendwh sample --england) -------------------------------------------------
+def _dfe_dir() -> Path:
+    from foundation.settings import get_settings
+
+    dfe = get_settings().dfe_dir
+    if not dfe or not (Path(dfe) / "release-2025" / "caseload.csv").is_file():
+        pytest.skip("DfE's published statistics are not here (SENDWH_DFE_DIR)")
+    return Path(dfe)
+
+
+def _dfe_january_2024() -> dict[str, tuple[str, str, int]]:
+    """{LA number: (name, ONS code, EHC plans)} at the January 2024 census, read with csv."""
+    out = {}
+    for r in read_csv(_dfe_dir() / "release-2025" / "caseload.csv"):
+        if (r["time_period"], r["geographic_level"], r["breakdown_topic"]) == \
+                ("202324", "Local authority", "All EHC plans"):
+            out[r["old_la_code"]] = (r["la_name"], r["new_la_code"], int(r["ehcplans"]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def england(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("england")
+    return out, generate(out, seed=1, england=True, england_fraction=0.01, dfe_dir=_dfe_dir(),
+                         councils=6, workers=2)
+
+
+def test_england_lists_all_153_councils_from_dfes_latest_january():
+    from sendwh.sample.england import england_specs
+
+    dfe = _dfe_january_2024()
+    year, specs = england_specs(_dfe_dir(), fraction=1.0)
+    assert year == 2024 and len(specs) == len(dfe) == 153
+    assert [s.code for s in specs[:3]] == ["HF", "KC", "WCC"]
+    assert len({s.code for s in specs}) == len({s.la_number for s in specs}) == 153
+    for s in specs:
+        name, ons, plans = dfe[s.la_number]
+        assert (s.ons_code, s.size) == (ons, (2024, plans))
+        assert s.code == ({"205": "HF", "207": "KC", "213": "WCC"}.get(s.la_number) or f"LA{s.la_number}")
+        assert s.name == name or s.code in ("HF", "KC", "WCC")
+    assert sum(s.size[1] for s in specs) == 576474
+    assert Counter(s.like for s in specs) == {"HF": 51, "KC": 51, "WCC": 51}
+
+
+def test_england_councils_sized_from_dfe_in_each_layout_and_loaded(england, fresh, monkeypatch):
+    from extract.ingest import ingest
+    from foundation.settings import get_settings
+
+    out, manifest = england
+    dfe = _dfe_january_2024()
+    codes = [b["borough"] for b in manifest["boroughs"]]
+    assert codes == ["HF", "KC", "WCC", "LA201", "LA202", "LA203"]
+    likes = {b["borough"]: b["like"] for b in manifest["boroughs"]}
+    assert [likes[c] for c in codes[3:]] == ["HF", "KC", "WCC"]
+    assert (out / "LA201" / "case" / f"hf_ehc_requests_{STAMP}.csv").exists()
+    assert (out / "LA202" / "case" / f"KC_SEND_Extract_{STAMP}.xlsx").exists()
+    assert (out / "LA203" / "case" / f"wcc_send_{STAMP}.psv").read_text().startswith("HDR|LA203|203|")
+    entries = yaml.safe_load((out / "boroughs.yml").read_text())["boroughs"]
+    assert [(e["borough"], e["la_number"], e["name"]) for e in entries] == \
+        [(c, c[2:], dfe[c[2:]][0]) for c in codes[3:]]
+    # each council's plans at the January 2024 census: 1% of DfE's count, at least 10
+    for b in manifest["boroughs"]:
+        want = max(10, round(dfe[b["la_number"]][2] * 0.01))
+        assert manifest["summary"][b["borough"]]["plans_at_census"]["2024"] == want
+        assert manifest["england"]["dfe_plans"][b["borough"]] == want
+    assert manifest["summary"]["LA201"]["plans_at_census"]["2024"] == 10       # City of London: 59
+    assert manifest["summary"]["HF"]["plans_at_census"]["2024"] == 17          # 1,700
+    tree = etree.parse(str(out / "LA202" / "sen2" / "LA202_SEN2_2024.xml"))
+    assert tree.findtext("Header/Source/LEA") == "202"
+    # the councils' files load (the boroughs file tells the loader who they are)
+    monkeypatch.setenv("SENDWH_BOROUGHS_FILE", str(out / "boroughs.yml"))
+    get_settings.cache_clear()
+    try:
+        for code in codes:
+            for kind in ("case", "sen2", "ledger"):
+                results = ingest(kind, [out / code / kind], code)
+                assert results and all(r.status == "loaded" for r in results), \
+                    [r.reason for r in results if not r.ok]
+    finally:
+        monkeypatch.delenv("SENDWH_BOROUGHS_FILE")
+        get_settings.cache_clear()
+
+
+def test_england_same_seed_same_bytes_with_one_or_two_workers(england, tmp_path):
+    out, _ = england
+    generate(tmp_path, seed=1, england=True, england_fraction=0.01, dfe_dir=_dfe_dir(), councils=6)
+    assert [p.relative_to(tmp_path) for p in all_files(tmp_path)] == \
+        [p.relative_to(out) for p in all_files(out)]
+    for p in all_files(tmp_path):
+        assert p.read_bytes() == (out / p.relative_to(tmp_path)).read_bytes(), p

@@ -50,8 +50,22 @@ GROWTH_AFTER = 0.07
 SHRINK_BEFORE = 0.04
 
 
-def caseload_targets(template: str, last_year: int) -> dict[int, tuple[int, int]]:
-    """{census year: (statements, plans)} from FIRST_YEAR to last_year."""
+def caseload_targets(template: str, last_year: int,
+                     size: tuple[int, int] | None = None) -> dict[int, tuple[int, int]]:
+    """{census year: (statements, plans)} from FIRST_YEAR to last_year.
+
+    size = (year, plans): the template's curve scaled so that the plans at that January census
+    are `plans` (a council of the England sample, sized from DfE's count of that year)."""
+    targets = _template_targets(template, max(last_year, size[0] if size else last_year))
+    if size is None:
+        return targets
+    year, plans = size
+    factor = plans / max(1, sum(targets[year]))
+    return {y: (round(st * factor), round(p * factor)) for y, (st, p) in targets.items()
+            if y <= last_year}
+
+
+def _template_targets(template: str, last_year: int) -> dict[int, tuple[int, int]]:
     pub = PUBLISHED_PLANS[template]
     out: dict[int, tuple[int, int]] = {}
     for year in range(FIRST_YEAR, last_year + 1):

@@ -31,6 +31,7 @@ class BoroughSpec:
     ons_code: str
     like: str          # layout/calibration template: HF, KC or WCC
     index: int         # position in the borough list (seeds its random stream)
+    size: tuple[int, int] | None = None   # (January census year, plans then): scales the template
 
 
 @dataclass(slots=True, eq=False)
@@ -216,7 +217,7 @@ class _Sim:
         rng = self.rng
         years = [y for y in range(cal.FIRST_YEAR, self.as_of.year + 1)
                  if cal.census_date(y) <= self.as_of]
-        targets = cal.caseload_targets(self.spec.like, years[-1] + 1)
+        targets = cal.caseload_targets(self.spec.like, years[-1] + 1, self.spec.size)
         c0 = cal.census_date(years[0])
         cases: list[_Case] = []
         st0, p0 = targets[years[0]]

@@ -59,23 +59,78 @@ grid as (
     cross join periods
 ),
 
+-- Each cycle is counted in the month and the year of its date (an equality join on the
+-- period, not a range join of every cycle against every period: at 153 councils that range
+-- join took most of this model's minute, bench/README.md "England")
+period_types as (
+    select period_type from (values ('month'), ('year')) as types (period_type)
+),
+
 due as (
     select
-        grid.borough,
-        grid.period_type,
-        grid.period_start,
+        cycles.borough,
+        period_types.period_type,
+        date_trunc(period_types.period_type, cycles.due_on)::date as period_start,
         count(*) as plans_due_review,
         count(*) filter (where cycles.is_held_within_12_months) as reviews_within_12_months,
         count(*) filter (where cycles.is_held_late) as reviews_late,
         count(*) filter (where not cycles.is_held) as reviews_not_held
+    from cycles
+    cross join period_types
+    where cycles.due_on <= {{ today() }}
+    group by 1, 2, 3
+),
+
+-- Reviews overdue at a period's end (a stock): a cycle is overdue on day d when
+-- due_on < d < least(review_on, plan_cease_on) (neither known: no end). A running sum of +1
+-- the day after due_on and -1 the day it stops being overdue (never, when that is not after
+-- due_on), each change counted at the end of its month (or today): every period ends there.
+overdue_changes as (
+    select
+        borough,
+        due_on + 1 as change_on,
+        1 as change
+    from cycles
+    where due_on is not null
+    union all
+    select
+        borough,
+        greatest(least(review_on, plan_cease_on), due_on + 1) as change_on,
+        -1 as change
+    from cycles
+    where due_on is not null and coalesce(review_on, plan_cease_on) is not null
+),
+
+overdue_changes_by_month as (
+    select
+        borough,
+        least(
+            (date_trunc('month', change_on) + interval '1 month' - interval '1 day')::date,
+            {{ today() }}
+        ) as as_at_on,
+        sum(change) as change
+    from overdue_changes
+    where change_on <= {{ today() }}
+    group by 1, 2
+),
+
+as_at_days as (
+    select distinct
+        borough,
+        as_at_on
     from grid
-    inner join cycles
-        on
-            grid.borough = cycles.borough
-            and grid.period_start <= cycles.due_on
-            and grid.period_end > cycles.due_on
-            and cycles.due_on <= {{ today() }}
-    group by grid.borough, grid.period_type, grid.period_start
+),
+
+overdue_stock as (
+    select
+        as_at_days.borough,
+        as_at_days.as_at_on,
+        sum(coalesce(overdue_changes_by_month.change, 0)) over (
+            partition by as_at_days.borough
+            order by as_at_days.as_at_on
+        ) as reviews_overdue_at_period_end
+    from as_at_days
+    left join overdue_changes_by_month using (borough, as_at_on)
 ),
 
 overdue as (
@@ -83,35 +138,26 @@ overdue as (
         grid.borough,
         grid.period_type,
         grid.period_start,
-        count(*) as reviews_overdue_at_period_end
+        overdue_stock.reviews_overdue_at_period_end
     from grid
-    inner join cycles
-        on
-            grid.borough = cycles.borough
-            and grid.as_at_on > cycles.due_on
-            and coalesce(grid.as_at_on < cycles.review_on, true)
-            and coalesce(grid.as_at_on < cycles.plan_cease_on, true)
-    group by grid.borough, grid.period_type, grid.period_start
+    inner join overdue_stock using (borough, as_at_on)
 ),
 
 meetings as (
     select
-        grid.borough,
-        grid.period_type,
-        grid.period_start,
+        cycles.borough,
+        period_types.period_type,
+        date_trunc(period_types.period_type, cycles.review_on)::date as period_start,
         count(*) as review_meetings,
         count(*) filter (where cycles.is_decision_within_4_weeks) as decisions_within_4_weeks,
         count(*) filter (
             where not cycles.is_decision_within_4_weeks and not cycles.is_decision_awaited
         ) as decisions_late,
         count(*) filter (where cycles.is_decision_awaited) as decisions_awaited
-    from grid
-    inner join cycles
-        on
-            grid.borough = cycles.borough
-            and grid.period_start <= cycles.review_on
-            and grid.period_end > cycles.review_on
-    group by grid.borough, grid.period_type, grid.period_start
+    from cycles
+    cross join period_types
+    where cycles.review_on is not null
+    group by 1, 2, 3
 ),
 
 by_borough as (
