@@ -151,6 +151,23 @@ def test_a_warning_publishes_and_is_recorded(gated):
             [(__import__("datetime").date(2027, 6, 30),)]
 
 
+def test_a_daily_build_gates_only_the_changed_boroughs_sources_and_every_mart(gated):
+    """`sendwh build --gate-sources-of KC`: KC's sources are checked, HF's and WCC's are not
+    (their files did not change), and every borough's marts are."""
+    from foundation.database import connect
+    from sendwh.pipeline import build
+
+    assert build(today=TODAY, quiet=True, gate_sources_of=["KC"]) == 0
+    with connect() as conn:
+        run_id, status, published, _, _ = _latest_run(conn)
+        assert (status, published) == ("passed", True)
+        scope = {(b, s) for b, s in conn.execute(
+            "select distinct borough, source from audit.dq_scorecard where run_id = %s", (run_id,))}
+    assert {s for b, s in scope if s != "mart"} == {"case", "sen2", "ledger"}
+    assert {b for b, s in scope if s != "mart"} == {"KC"}
+    assert {b for b, s in scope if s == "mart"} >= {"HF", "KC", "WCC"}
+
+
 def test_defects_block_and_leave_marts_exactly_as_they_were(gated, tmp_path):
     from foundation.database import connect
     from sen2.generate import generate_with_reports
