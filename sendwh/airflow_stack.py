@@ -93,6 +93,7 @@ class AirflowStack:
     port: int = 8080
     say: object = print
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    killed_groups: list[int] = field(default_factory=list)     # by kill(): their children live on
 
     # --- configuration -------------------------------------------------------------------
     @property
@@ -167,6 +168,13 @@ class AirflowStack:
 
     def stop(self, names: Iterable[str] | None = None, sig: int = signal.SIGTERM,
              wait: float = 30) -> None:
+        if names is None:        # stopping everything: also what survived a kill() (its workers)
+            for group in self.killed_groups:
+                try:
+                    os.killpg(group, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.killed_groups.clear()
         for name in list(names or self.processes):
             process = self.processes.pop(name, None)
             if process is None or process.poll() is not None:
@@ -186,6 +194,7 @@ class AirflowStack:
         process = self.processes.pop(name)
         process.kill()
         process.wait(10)
+        self.killed_groups.append(process.pid)    # its group's leader: stop() ends the rest
 
     def wait_healthy(self, timeout: float = 180) -> dict:
         deadline = time.monotonic() + timeout
