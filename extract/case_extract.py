@@ -18,7 +18,7 @@ from extract.errors import RejectedFile
 from extract.fields import FieldPlan, compile_plan
 from extract.landing import NeedsReader, copy_file, create_landing
 from extract.source import SourceFile, check_name_date, match_dataset, period_from_name
-from extract.sql_mapping import TRUE, cell, clean, create_refused, insert_all, table_sql
+from extract.sql_mapping import TRUE, cell, clean, create_refused, insert_all, land_file, table_sql
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
 from extract.xmlsafe import check_workbook
 from foundation.settings import get_settings
@@ -77,13 +77,8 @@ class DelimitedExtract(_CaseExtract):
             raise NeedsReader("encoding")
         records, header, index, plans = self._header()
         records.close()
-        width = len(header)
-        create_landing(conn, "landing", width)
-        create_refused(conn)
-        landed = copy_file(conn, self.read_path, "landing", width,
-                           self.case.get("delimiter", ","), self.max_chars)
-        if not landed.records:
-            raise NeedsReader("no data rows")
+        landed = land_file(conn, self.read_path, len(header), self.case.get("delimiter", ","),
+                           self.max_chars)
         tables = [table_sql(plan, self.date_style, self.path, landed.strip) for plan in plans]
         borough_column = self.case.get("borough_column")
         row_ok = sql.SQL("{} = {}").format(clean(cell(index[borough_column]), landed.strip),

@@ -10,9 +10,9 @@ from psycopg import sql
 from extract.entities import LEDGER_TABLE, RawTable
 from extract.errors import RejectedFile
 from extract.fields import FieldPlan, compile_plan
-from extract.landing import NeedsReader, copy_file, create_landing
+from extract.landing import NeedsReader
 from extract.source import SourceFile, period_from_name
-from extract.sql_mapping import ColumnSql, cell, clean, create_refused, insert_all, table_sql
+from extract.sql_mapping import ColumnSql, cell, clean, insert_all, land_file, table_sql
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
 from foundation.reference import plausible, plausible_date_range
 
@@ -80,13 +80,8 @@ class LedgerExtract(SourceFile):
             raise NeedsReader("encoding")
         records, header, index, plan = self._header()
         records.close()
-        width = len(header)
-        create_landing(conn, "landing", width)
-        create_refused(conn)
-        landed = copy_file(conn, self.read_path, "landing", width, self.spec.get("delimiter", ","),
+        landed = land_file(conn, self.read_path, len(header), self.spec.get("delimiter", ","),
                            max_chars=100)
-        if not landed.records:
-            raise NeedsReader("no data rows")
         columns = self.spec["columns"]
         fy, month, amount = (clean(cell(index[columns[c]]), landed.strip)
                              for c in ("fiscal_year", "period", "amount_gbp"))

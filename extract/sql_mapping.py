@@ -19,7 +19,7 @@ from pathlib import Path
 from psycopg import sql
 
 from extract.fields import FieldPlan
-from extract.landing import WHITESPACE
+from extract.landing import WHITESPACE, Landed, NeedsReader, copy_file, create_landing
 from extract.values import YES_NO, ValueChecker
 from foundation.catalog import column_types
 
@@ -47,6 +47,17 @@ def clean(expr: sql.Composable, strip: bool = True) -> sql.Composable:
 
 REFUSED = ("create function pg_temp.refused(anyelement) returns anyelement language plpgsql "
            "as $$begin raise exception 'a row the reader refuses' using errcode = '22000'; end$$")
+
+
+def land_file(conn, path: Path, width: int, delimiter: str, max_chars: int) -> Landed:
+    """A delimited file with a header COPYed as it is into the temp table `landing`, beside an
+    empty `refused`; NeedsReader when it has no data rows (the reader says why)."""
+    create_landing(conn, "landing", width)
+    create_refused(conn)
+    landed = copy_file(conn, path, "landing", width, delimiter, max_chars)
+    if not landed.records:
+        raise NeedsReader("no data rows")
+    return landed
 
 
 def create_refused(conn) -> None:
