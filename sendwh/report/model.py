@@ -30,7 +30,7 @@ class Table:
 class Section:
     anchor: str
     title: str
-    headline: str                   # with {key} placeholders for its figures
+    headline: str                   # the sentence; each {key} in it names one of its figures
     figures: list[Figure] = field(default_factory=list)
     charts: list[tuple[str, str]] = field(default_factory=list)     # (svg, alt text)
     tables: list[Table] = field(default_factory=list)
