@@ -39,6 +39,7 @@ from foundation.database import analyze_raw
 from foundation.schema import setup
 from foundation.settings import get_settings
 from sendwh.assets import PUBLISHED_MARTS
+from sendwh.dbt_producer import rebuild_on_retry
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST = DBT_PROJECT / "target" / "manifest.json"
@@ -191,11 +192,12 @@ def after_the_build(group) -> None:
     waits (deferred) for its model's event. Starting them after the producer costs little
     (the producer's log shows the build as it goes), lets `dag.test()` run the group one task
     at a time, and keeps a run's meaning simple: a failed build marks every model's task
-    `upstream_failed` and nothing downstream runs. The producer never runs twice in one DAG
-    run: on a second try (a retry, or a task reset after its scheduler died) Cosmos skips it,
-    and the sensors, which run when their upstream did not fail, then build their own
-    models one by one (`dbt run --select`), in dependency order."""
+    `upstream_failed` and nothing downstream runs. Because no sensor has read anything
+    before the producer ends, a second try of the producer (a task reset after its scheduler
+    died) builds everything again (`RebuildingProducer`) rather than skip, as Cosmos's own
+    producer does, and leave each sensor to start a dbt process for its model."""
     producer = next(t for t in group.children.values() if t.task_id.endswith("dbt_producer_watcher"))
+    rebuild_on_retry(producer)
     for node in group.children.values():
         if node is not producer and not node.upstream_list and not node.task_id.endswith("_done"):
             producer >> node

@@ -9,6 +9,7 @@ api-server's address for task processes, the token secret) is added here.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -22,6 +23,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import httpx
+import psutil
 import psycopg
 from psycopg import sql
 
@@ -189,11 +191,18 @@ class AirflowStack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(10)
 
-    def kill(self, name: str) -> None:
-        """SIGKILL one process only (not its group): as if the machine's OOM killer took it."""
+    def kill(self, name: str, with_descendants: bool = False) -> None:
+        """SIGKILL one process only (not its group), as if the machine's OOM killer took it;
+        or, `with_descendants`, it and every process it started (its executor's workers, their
+        task processes and the dbt under them), as if its machine had been switched off."""
         process = self.processes.pop(name)
+        descendants = psutil.Process(process.pid).children(recursive=True) if with_descendants else []
         process.kill()
+        for child in descendants:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
         process.wait(10)
+        psutil.wait_procs(descendants, timeout=10)
         self.killed_groups.append(process.pid)    # its group's leader: stop() ends the rest
 
     def wait_healthy(self, timeout: float = 180) -> dict:
@@ -257,7 +266,10 @@ class AirflowStack:
             if state in FINISHED:
                 return state
             time.sleep(3)
-        raise AirflowStackError(f"{dag_id} run {run_id} still {state} after {timeout:.0f}s")
+        unfinished = {task: task_state for task, task_state in self.task_states(api, dag_id, run_id).items()
+                      if task_state != "success"}
+        raise AirflowStackError(f"{dag_id} run {run_id} still {state} after {timeout:.0f}s; "
+                                f"tasks not done: {unfinished}")
 
     def task_states(self, api: httpx.Client, dag_id: str, run_id: str) -> dict[str, str]:
         """{task id (with [map index] when mapped): state}, every page of them."""

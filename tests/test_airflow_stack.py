@@ -17,6 +17,7 @@ import socket
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import psutil
@@ -147,17 +148,25 @@ def test_the_dags_under_airflows_own_scheduler(stack, warehouse, tmp_path):
         assert quarantined == [(bad.name, "Cost Centre")]
         assert conn.execute("select status, published from audit.dq_runs").fetchall() == [("blocked", False)]
 
-    # 2. the corrected file; the scheduler is killed while the dbt build runs, then restarted
+    # 2. the corrected file; the scheduler's machine is lost while dbt builds (the scheduler and
+    # everything it started are killed); a new scheduler, started once the old one is past
+    # Airflow's health-check threshold (30 s), resets the orphaned producer, whose second try
+    # builds everything again (sendwh/dbt_producer.py)
     unpaused = api.patch("/dags/sen2_return", json={"is_paused": False})
     assert unpaused.status_code == 200, unpaused.text
     files.hf_ledger(LEDGER_HF.replace("2017/18", "2020/21"), bad.name)
     run = stack.trigger(api, "send_warehouse", conf)
     _wait_for_task(stack, api, "send_warehouse", run, "dbt_build.dbt_producer_watcher")
-    stack.kill("scheduler")
-    time.sleep(5)
+    dbt = _dbt_under(stack.processes["scheduler"].pid)
+    stack.kill("scheduler", with_descendants=True)
+    assert not dbt.is_running()
+    time.sleep(35)
     stack.start(["scheduler"])
-    assert stack.wait_for_run(api, "send_warehouse", run, timeout=1500) == "success", \
-        stack.task_states(api, "send_warehouse", run)
+    assert stack.wait_for_run(api, "send_warehouse", run, timeout=900) == "success"
+    producer = "dbt_build.dbt_producer_watcher"
+    assert _try_number(api, run, producer) == 2
+    second_try = stack.task_log(api, "send_warehouse", run, producer, try_number=2)
+    assert "building every model again" in second_try and "ERROR=0" in second_try, second_try[-2000:]
     tasks = stack.task_states(api, "send_warehouse", run)
     assert tasks["publish_marts"] == "success" and tasks["forecast_demand"] == "success", tasks
     models = [t for t in tasks if t.startswith("dbt_build.") and t.endswith(("_run", "_seed"))]
@@ -215,6 +224,12 @@ def test_the_dags_under_airflows_own_scheduler(stack, warehouse, tmp_path):
         stack.task_states(api, "send_warehouse", run)
     with psycopg.connect(url, autocommit=True) as conn:
         assert _marts(conn) == published
+
+
+def _try_number(api, run_id: str, task_id: str) -> int:
+    response = api.get(f"/dags/send_warehouse/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}")
+    response.raise_for_status()
+    return response.json()["try_number"]
 
 
 def _dbt_under(root_pid: int, timeout: float = 300) -> psutil.Process:
