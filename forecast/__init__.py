@@ -6,10 +6,10 @@
 - `forecast.report.tri_borough_summary_lines(conn)`: lines for `sendwh demo`.
 
 Modules: published (DfE's files), aggregate (the cohort model on published counts),
-baselines (the simple rules), candidates (every forecast at one origin), combination (the
-combined model, chosen on earlier origins), history (the warehouse), model (the
-person-level cohort model), boroughs, councils, backtest, store (forecast tables), report,
-cli.
+baselines (the simple rules), leading (the leading-indicator regression), candidates (every
+forecast at one origin), combination (the combined model, chosen on earlier origins),
+history (the warehouse), model (the person-level cohort model), boroughs, councils,
+backtest, store (forecast tables), report, cli.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from forecast.aggregate import AggregateConfig
 from forecast.backtest import beats_baselines, run_backtest
 from forecast.boroughs import forecast_boroughs
 from forecast.history import has_history, read_history, read_unit_costs
+from forecast.leading import load_config as leading_config
 from forecast.model import ModelConfig, rates_summary
 from forecast.published import DfeDataError, load_published
 from foundation.database import connect
@@ -106,7 +107,8 @@ def run_published_backtest(conn, dfe_dir: str | Path, progress=None) -> dict:
     choices = {f"{origin}+{h}": {"subset": list(c.subset), "interval_scale": c.scale}
                for (origin, h), c in result.choices.items()}
     store.write_backtest(conn, result.metrics, run_id=run_id, started_at=started,
-                         settings={"model": vars(config), "origins": result.origins},
+                         settings={"model": vars(config), "leading": vars(leading_config()),
+                                   "origins": result.origins},
                          summary={"councils": result.councils, "passed": passed, "findings": findings,
                                   "combined_model_choices": choices})
     return {"run_id": run_id, "metrics": result.metrics, "passed": passed, "findings": findings,

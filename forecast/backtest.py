@@ -6,7 +6,8 @@ WAPE = sum |forecast - actual| / sum actual; signed bias = sum (forecast - actua
 actual; 80% coverage = share of outcomes inside the p10-p90 interval (the models with one).
 
 Models: `combined_model` (the model: forecast.combination, chosen at each origin on earlier
-origins only), `cohort_model` (forecast.aggregate, one of its inputs) and the baselines of
+origins only), `cohort_model` (forecast.aggregate) and `leading_indicators`
+(forecast.leading), two of its inputs, and the baselines of
 forecast.baselines (last value, 3-year linear trend, national growth, own growth, shrunk
 growth). Forecasts are also made at origins before the scored ones (from
 `first_validation`), so that the combination has earlier origins to choose on.
@@ -21,10 +22,11 @@ from forecast.aggregate import AggregateConfig
 from forecast.baselines import BASELINES
 from forecast.candidates import origin_forecasts
 from forecast.combination import choose, combine, interval
+from forecast.leading import NAME as LEADING
 from forecast.published import PublishedSeries
 
 MODEL = "combined_model"
-MODELS = (MODEL, "cohort_model") + BASELINES
+MODELS = (MODEL, "cohort_model", LEADING) + BASELINES
 WITH_INTERVALS = {MODEL: ("p10", "p90"), "cohort_model": ("cohort_p10", "cohort_p90")}
 
 
@@ -79,7 +81,7 @@ def run_backtest(series: PublishedSeries, origins: list[int] | None = None, hori
                 row = {"la_key": str(series.la_keys[c]), "origin": origin, "horizon": h,
                        "actual": float(outcome[c]), MODEL: float(point[c]), "p10": float(p10[c]),
                        "p90": float(p90[c])}
-                for name in ("cohort_model", "cohort_p10", "cohort_p90") + BASELINES:
+                for name in ("cohort_model", "cohort_p10", "cohort_p90", LEADING) + BASELINES:
                     row[name] = float(forecasts[name][c, h - 1])
                 rows.append(row)
     metrics = summarise(rows, horizon)

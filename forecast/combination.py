@@ -1,5 +1,6 @@
-"""The combined model: an equal-weight average of a subset of forecasts (the cohort model
-and the baselines), the subset and the interval width chosen by a nested procedure.
+"""The combined model: an equal-weight average of a subset of forecasts (the cohort model,
+the leading-indicator regression and the baselines), the subset and the interval width
+chosen by a nested procedure.
 
 At origin o and horizon h the choice looks only at earlier origins v and horizons k <= h
 whose outcome was published by o (v + k <= o), each forecast there made from the data up
@@ -16,8 +17,8 @@ from itertools import combinations
 
 import numpy as np
 
-CANDIDATES = ("cohort_model", "last_value", "linear_trend_3y", "national_growth", "own_growth",
-              "shrunk_growth")
+CANDIDATES = ("cohort_model", "leading_indicators", "last_value", "linear_trend_3y", "national_growth",
+              "own_growth", "shrunk_growth")
 SUBSETS = tuple(c for r in range(1, len(CANDIDATES) + 1) for c in combinations(CANDIDATES, r))
 SCALES = tuple(np.round(np.arange(0.5, 2.01, 0.05), 2))
 DEFAULT = ("cohort_model",)

@@ -10,6 +10,15 @@ old LA code, which survives most boundary renamings):
 
 Where both give a total (2019-2022) they agree exactly. Years with a total but no age
 breakdown (January 2023) get the nearest earlier year's band shares scaled to the total.
+
+The calendar-year flows (`Flows`, the leading indicators of forecast.leading), where the
+folder has them: initial requests for an EHC needs assessment (`release-2022/sen2_mi.csv`
+`InreqEHC`, 2016-2021; `release-2025/requests.csv`, 2019-2023) and new plans
+(`release-2022/sen2_age_new_plans.csv` `Total_new_all`, statements and plans, 2009-2021;
+`release-2025/newplans.csv`, 2019-2023); the newer release wins where both give a year
+(they agree on 2019-2021). A council figure equal to its region's (the 2025 release's 2022
+new plans carry the Yorkshire and the Humber and other regional totals in some councils'
+rows) is the region's, not the council's, and is read as not published.
 """
 from __future__ import annotations
 
@@ -53,6 +62,32 @@ def january_year(code: str | int) -> int:
 
 
 @dataclass
+class Flows:
+    """Calendar-year flows per council, aligned with a PublishedSeries' la_keys: values[name]
+    [c, y] for calendar years `years[y]` (NaN where not published). Calendar year t's flows
+    are published with January t+1's caseload, so an origin January t reads years < t."""
+
+    years: np.ndarray
+    values: dict
+
+    def upto(self, origin: int) -> "Flows":
+        keep = self.years < origin
+        return Flows(self.years[keep], {k: v[:, keep] for k, v in self.values.items()})
+
+    def select(self, mask: np.ndarray) -> "Flows":
+        return Flows(self.years, {k: v[mask] for k, v in self.values.items()})
+
+    def at(self, name: str, year: int) -> np.ndarray:
+        """[c] the flow in calendar `year` (NaN if not published or not yet by the origin)."""
+        values = self.values.get(name)
+        idx = np.flatnonzero(self.years == year)
+        if values is None or not idx.size:
+            n = len(next(iter(self.values.values()))) if self.values else 0
+            return np.full(n, np.nan)
+        return values[:, idx[0]]
+
+
+@dataclass
 class PublishedSeries:
     """January caseloads per council: band_counts[c, t, b] by DfE age band as published
     (NaN where not published), totals[c, t], for years[t]; `counts` fills the gaps."""
@@ -64,6 +99,7 @@ class PublishedSeries:
     years: np.ndarray          # January years
     band_counts: np.ndarray    # [council, year, band], as published
     totals: np.ndarray         # [council, year]
+    flows: Flows | None = None  # calendar-year requests and new plans, where published
 
     @property
     def band_observed(self) -> np.ndarray:
@@ -81,12 +117,13 @@ class PublishedSeries:
     def upto(self, last_year: int) -> "PublishedSeries":
         keep = self.years <= last_year
         return PublishedSeries(self.la_keys, self.new_la_codes, self.la_names, self.regions,
-                               self.years[keep], self.band_counts[:, keep], self.totals[:, keep])
+                               self.years[keep], self.band_counts[:, keep], self.totals[:, keep],
+                               self.flows.upto(last_year) if self.flows is not None else None)
 
     def select(self, mask: np.ndarray) -> "PublishedSeries":
         return PublishedSeries(self.la_keys[mask], self.new_la_codes[mask], self.la_names[mask],
                                self.regions[mask], self.years, self.band_counts[mask],
-                               self.totals[mask])
+                               self.totals[mask], self.flows.select(mask) if self.flows is not None else None)
 
     def total_at(self, year: int) -> np.ndarray:
         idx = np.flatnonzero(self.years == year)
@@ -216,7 +253,50 @@ def load_published(dfe_dir: Path | str) -> PublishedSeries:
             total[c, t] = tot
     meta = [names[k] for k in keys]
     return PublishedSeries(np.array(keys), np.array([m[1] for m in meta]), np.array([m[2] for m in meta]),
-                           np.array([m[3] for m in meta]), years, count, total)
+                           np.array([m[3] for m in meta]), years, count, total,
+                           load_flows(Path(dfe_dir), keys))
+
+
+# (file, column, rows kept: (column, value) or None) per flow, older release first
+FLOW_SOURCES = {
+    "requests": (("sen2_mi.csv", "InreqEHC", None),
+                 ("requests.csv", "requests_received_in_year",
+                  ("breakdown_topic", "All requests for EHC needs assessments"))),
+    "new_plans": (("sen2_age_new_plans.csv", "Total_new_all", ("characteristic_age", "Total")),
+                  ("newplans.csv", "new_ehc_plans", ("breakdown_topic", "New EHC plans"))),
+}
+
+
+def load_flows(dfe_dir: Path, keys) -> Flows | None:
+    """The calendar-year flows of FLOW_SOURCES for councils `keys` (old LA codes), from
+    every release folder that has them (later releases win); None if the folder has none."""
+    found: dict[str, dict[tuple[str, int], float]] = {}
+    for release in sorted(Path(dfe_dir).glob("release-*")):
+        for name, sources in FLOW_SOURCES.items():
+            for filename, column, rows in sources:
+                path = release / filename
+                if not path.is_file():
+                    continue
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+                _require(frame, path, ["time_period", "geographic_level", "old_la_code", "region_name", column])
+                if rows is not None and rows[0] in frame.columns:
+                    frame = frame[frame[rows[0]] == rows[1]]
+                frame = frame.assign(value=_number(frame[column]))
+                region = frame[frame.geographic_level == "Regional"].set_index(["time_period", "region_name"]).value
+                la = frame[frame.geographic_level == "Local authority"]
+                regional = region[~region.index.duplicated()].reindex(
+                    list(zip(la.time_period, la.region_name))).to_numpy()
+                la = la[~(la.value.to_numpy() == regional)]       # a region's figure in a council's row
+                for row in la[["old_la_code", "time_period", "value"]].itertuples(index=False):
+                    if np.isfinite(row.value):
+                        found.setdefault(name, {})[(row.old_la_code, int(row.time_period))] = row.value
+    if not found:
+        return None
+    years = np.array(sorted({year for values in found.values() for _, year in values}))
+    out = {}
+    for name, values in found.items():
+        out[name] = np.array([[values.get((code, int(year)), np.nan) for year in years] for code in keys])
+    return Flows(years, out)
 
 
 def _require(frame, path: Path, columns: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from rich.table import Table
 
 MODEL_LABELS = {"combined_model": "combined model", "cohort_model": "cohort model",
+                "leading_indicators": "leading indicators",
                 "last_value": "last value carried forward", "linear_trend_3y": "linear trend, last 3 years",
                 "national_growth": "England's growth", "own_growth": "own growth",
                 "shrunk_growth": "shrunk growth"}

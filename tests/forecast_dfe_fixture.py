@@ -1,5 +1,6 @@
-"""A small synthetic copy of DfE's EHC plan statistics in DfE's own layout (the two files
-the forecast reads), so the forecast commands run when the shared folder is missing."""
+"""A small synthetic copy of DfE's EHC plan statistics in DfE's own layout (the caseload
+files and the calendar-year requests and new plans the forecast reads), so the forecast
+commands run when the shared folder is missing."""
 from __future__ import annotations
 
 import csv
@@ -56,11 +57,53 @@ def write_synthetic_dfe(folder: Path, councils: int = 12, seed: int = 7) -> dict
                 for label, value in zip(AGE_LABELS, counts):
                     new_rows.append(dict(common, breakdown_topic="Child or young persons age",
                                          breakdown=label, ehcplans=str(value)))
+    flows = _flow_rows(totals, rng)
     for sub, name, rows in (("release-2022", "sen2_age_caseload.csv", old_rows),
-                            ("release-2025", "caseload.csv", new_rows)):
+                            ("release-2025", "caseload.csv", new_rows), *flows):
         (folder / sub).mkdir(parents=True, exist_ok=True)
         with open(folder / sub / name, "w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
     return totals
+
+
+CEASING = 0.06          # share of January's plans that cease during the year
+CONVERSION = 0.7        # new plans in a year per initial request the year before
+
+
+def _flow_rows(totals: dict[str, list[int]], rng) -> list[tuple[str, str, list[dict]]]:
+    """Calendar-year new plans (January to January change plus ceased plans) and initial
+    requests (the next year's new plans / CONVERSION), in both releases' layouts, each file
+    with a regional row (the councils' sum)."""
+    files = {("release-2022", "sen2_age_new_plans.csv"): ([], "Total_new_all", range(2010, 2022)),
+             ("release-2022", "sen2_mi.csv"): ([], "InreqEHC", range(2016, 2022)),
+             ("release-2025", "newplans.csv"): ([], "new_ehc_plans", range(2019, 2024)),
+             ("release-2025", "requests.csv"): ([], "requests_received_in_year", range(2019, 2024))}
+    region: dict[tuple, float] = {}
+    for i, (new_code, series) in enumerate(totals.items()):
+        stock = dict(zip(range(2010, 2025), series))
+        new = {y: stock[y + 1] - stock[y] + CEASING * stock[y] for y in range(2010, 2024)}
+        requests = {y: new.get(y + 1, new[y] * 1.09) / CONVERSION * rng.uniform(0.97, 1.03)
+                    for y in range(2016, 2024)}
+        for (sub, name), (rows, column, years) in files.items():
+            values = new if "new" in column else requests
+            for year in years:
+                row = {"time_period": str(year), "time_identifier": "Calendar year",
+                       "geographic_level": "Local authority", "old_la_code": str(800 + i),
+                       "new_la_code": new_code, "la_name": f"Synthetic {i}", "region_name": "Synthetic",
+                       column: str(int(round(values[year])))}
+                if name == "sen2_age_new_plans.csv":
+                    row["characteristic_age"] = "Total"
+                elif sub == "release-2025":
+                    row["breakdown_topic"] = ("New EHC plans" if "new" in column
+                                              else "All requests for EHC needs assessments")
+                rows.append(row)
+                region[(sub, name, year)] = region.get((sub, name, year), 0) + int(row[column])
+    out = []
+    for (sub, name), (rows, column, years) in files.items():
+        for year in years:
+            rows.append(dict(rows[0], geographic_level="Regional", old_la_code="", new_la_code="",
+                             la_name="", time_period=str(year), **{column: str(region[(sub, name, year)])}))
+        out.append((sub, name, rows))
+    return out

@@ -97,16 +97,16 @@ def test_a_second_run_replaces_the_first(q, forecast_run):
 def test_backtest_mart_compares_the_model_with_every_baseline(q):
     rows = q("select model, horizon_years, wape, bias, coverage_80, is_baseline, margin_over_best_baseline "
              "from marts.forecast_backtest order by 1, 2")
-    models = ("cohort_model", "combined_model", "last_value", "linear_trend_3y", "national_growth",
-              "own_growth", "shrunk_growth")
+    baselines = ("last_value", "linear_trend_3y", "national_growth", "own_growth", "shrunk_growth")
+    models = tuple(sorted(("cohort_model", "combined_model", "leading_indicators") + baselines))
     assert [(m, h) for m, h, *_ in rows] == [(m, h) for m in models for h in (1, 2, 3)]
     by = {(m, h): (float(w), float(b), c, base, margin) for m, h, w, b, c, base, margin in rows}
     assert all(by[("last_value", h)][1] < 0 for h in (1, 2, 3))      # synthetic caseloads grow
     assert by[("combined_model", 1)][2] is not None and by[("last_value", 1)][2] is None
     for h in (1, 2, 3):
-        best = min(by[(m, h)][0] for m in models[2:])
+        best = min(by[(m, h)][0] for m in baselines)
         assert float(by[("combined_model", h)][4]) == pytest.approx(best - by[("combined_model", h)][0], abs=1e-6)
-        assert [m for m in models if by[(m, h)][3]] == list(models[2:])
+        assert [m for m in models if by[(m, h)][3]] == list(baselines)
 
 
 def test_demo_lines_give_the_tri_borough_forecast_with_intervals(forecast_run):

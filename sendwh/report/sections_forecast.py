@@ -80,6 +80,7 @@ def forecast(conn: psycopg.Connection, scope: Scope) -> Section:
 
 
 MODEL_NAMES = {"combined_model": "combined model", "cohort_model": "cohort model",
+               "leading_indicators": "leading indicators",
                "last_value": "last value", "linear_trend_3y": "linear trend (3 years)",
                "national_growth": "England's growth", "own_growth": "own growth",
                "shrunk_growth": "shrunk growth"}

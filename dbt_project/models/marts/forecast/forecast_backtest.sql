@@ -1,7 +1,7 @@
 -- How wrong the forecasts have been: the rolling-origin backtest on every English council's
--- published caseload, per model (the combined model, the cohort model it draws on, and five
--- baselines) and horizon, with the combined model's margin over the best baseline. A view:
--- the backtest is written after the marts are published.
+-- published caseload, per model (the combined model, the cohort model and the leading-indicator
+-- regression it draws on, and five baselines) and horizon, with the combined model's margin
+-- over the best baseline. A view: the backtest is written after the marts are published.
 {{ config(materialized='view') }}
 
 with
@@ -17,7 +17,7 @@ runs as (
 classified as (
     select
         backtest.*,
-        backtest.model not in ('combined_model', 'cohort_model') as is_baseline
+        backtest.model not in ('combined_model', 'cohort_model', 'leading_indicators') as is_baseline
     from backtest
 ),
 
