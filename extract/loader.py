@@ -11,7 +11,8 @@ SQL (the reader's `copy_in_sql`, extract/landing.py, extract/sql_mapping.py), in
 savepoint. Anything that path cannot vouch for (odd bytes, a row the reader's rules refuse,
 a value PostgreSQL cannot cast) rolls the savepoint back and the file is read row by row
 instead, by the reader, whose message names the row and field. Rows stream from the reader:
-a file that fills one table is copied as it is read; a file that fills several is spooled
+a file that fills one table, or whose reader gives each table's rows together (a workbook,
+sheet by sheet), is copied as it is read; a file that fills several tables in turn is spooled
 per table (in memory up to a limit, then on disk), so memory stays flat however big the
 file is.
 """
@@ -277,14 +278,13 @@ def _copy_rows(conn: psycopg.Connection, source: SourceFile, batch_id: int) -> d
     if counts is not None:
         return counts
     counts = {}
-    rows = _checked(source)
+    # a reader that checks its values as extract/values.py does says so (`checked`)
+    rows = source.rows() if getattr(source, "checked", False) else _checked(source)
     with conn.cursor() as cur:
-        if len(source.tables) == 1:
-            # One table: stream straight into COPY while the file is read.
-            table = source.tables[0]
-            with cur.copy(_copy_statement(table)) as copy:
-                counts[table.name] = _write_csv(copy.write, rows, batch_id, source)
-            return counts
+        if len(source.tables) == 1 or getattr(source, "grouped", False):
+            # One table, or a reader that gives each table's rows together (a workbook's
+            # sheets): stream straight into COPY while the file is read, a COPY per run.
+            return _stream_runs(cur, rows, batch_id, source)
         spools: dict[str, tuple[RawTable, Any, Any, tuple]] = {}
         try:
             for table, values in rows:
@@ -339,18 +339,26 @@ class _Buffer:
             self.parts, self.size = [], 0
 
 
-def _write_csv(sink: Callable[[str], Any], rows: Iterable[tuple[RawTable, list[Any]]],
-               batch_id: int, source: SourceFile) -> int:
-    buffer = _Buffer(sink)
-    writer = csv.writer(buffer)
-    count = 0
-    per_borough = source.tables[0].per_borough
-    for _, values in rows:
-        prefix = (batch_id, source.borough) if per_borough else (batch_id,)
-        writer.writerow((*prefix, *values))
-        count += 1
-    buffer.flush()
-    return count
+def _stream_runs(cur: psycopg.Cursor, rows: Iterable[tuple[RawTable, list[Any]]],
+                 batch_id: int, source: SourceFile) -> dict[str, int]:
+    """Each run of rows of one table COPYed as it is read (CSV text, a block at a time)."""
+    counts: dict[str, int] = {}
+    rows = iter(rows)
+    pending = next(rows, None)
+    while pending is not None:
+        table = pending[0]
+        prefix = (batch_id, source.borough) if table.per_borough else (batch_id,)
+        count = 0
+        with cur.copy(_copy_statement(table)) as copy:
+            buffer = _Buffer(copy.write)
+            writerow = csv.writer(buffer).writerow
+            while pending is not None and pending[0] is table:
+                writerow((*prefix, *pending[1]))
+                count += 1
+                pending = next(rows, None)
+            buffer.flush()
+        counts[table.name] = counts.get(table.name, 0) + count
+    return counts
 
 
 def _reject_conflicting_keys(conn: psycopg.Connection, source: SourceFile, table: RawTable,

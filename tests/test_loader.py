@@ -284,3 +284,28 @@ def test_a_column_added_to_a_raw_table_needs_no_code_change(files, db):
     finally:
         db.execute("alter table raw.case_reviews drop column review_note")
         forget()
+
+
+def test_kc_workbook_formula_cell_is_refused_by_the_openpyxl_reader(files, db):
+    """calamine reads the value Excel last computed; a workbook holding a formula is read by
+    openpyxl instead, which shows the formula, and the cell checks refuse it."""
+    def mutate(sheets):
+        sheets["Children"][1][0][4] = "=HYPERLINK(\"http://x\")"
+    [result] = ingest("case", [files.kc_workbook(mutate=mutate)], "KC")
+    assert result.status == "rejected"
+    assert "spreadsheet formula" in result.reason and "row 2" in result.reason, result.reason
+    assert "Family Name" in result.reason, result.reason
+
+
+def test_kc_workbook_whose_cells_start_below_and_right_of_a1(files, db):
+    """calamine gives a sheet's rows from its first used cell: they are put back in place,
+    so a sheet that starts at B1 reads as one with a blank column A (an unexpected column)."""
+    import openpyxl
+
+    path = files.kc_workbook()
+    book = openpyxl.load_workbook(path)
+    book["Needs"].insert_cols(1)
+    book.save(path)
+    [result] = ingest("case", [path], "KC")
+    assert result.status == "rejected"
+    assert "Needs" in result.reason and "row 1" in result.reason, result.reason
