@@ -285,24 +285,29 @@ def _copy_rows(conn: psycopg.Connection, source: SourceFile, batch_id: int) -> d
             # One table, or a reader that gives each table's rows together (a workbook's
             # sheets): stream straight into COPY while the file is read, a COPY per run.
             return _stream_runs(cur, rows, batch_id, source)
-        spools: dict[str, tuple[RawTable, Any, Any, tuple]] = {}
+        # per table: its spool, a block buffer in front of it (a write to a spooled file per
+        # row costs more than the row), the CSV writer's writerow, and the row prefix
+        spools: dict[str, tuple[RawTable, Any, _Buffer, Callable, tuple]] = {}
         try:
             for table, values in rows:
                 entry = spools.get(table.name)
                 if entry is None:
                     handle = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", newline="")
+                    buffer = _Buffer(handle.write)
                     prefix = (batch_id, source.borough) if table.per_borough else (batch_id,)
-                    entry = spools[table.name] = (table, handle, csv.writer(handle), prefix)
+                    entry = spools[table.name] = (table, handle, buffer,
+                                                  csv.writer(buffer).writerow, prefix)
                     counts[table.name] = 0
-                entry[2].writerow((*entry[3], *values))
+                entry[3]((*entry[4], *values))
                 counts[table.name] += 1
-            for table, handle, _, _ in spools.values():
+            for table, handle, buffer, _, _ in spools.values():
+                buffer.flush()
                 handle.seek(0)
                 with cur.copy(_copy_statement(table)) as copy:
                     while chunk := handle.read(COPY_CHUNK):
                         copy.write(chunk)
         finally:
-            for _, handle, _, _ in spools.values():
+            for _, handle, _, _, _ in spools.values():
                 handle.close()
     return counts
 
