@@ -132,6 +132,11 @@ def _cell_text(value: Any) -> str | None:
     return text or None
 
 
+# calamine holds one sheet's cells at a time, about twice its XML in memory: a sheet whose
+# XML is larger than this is read by openpyxl's streaming reader instead (slower, flat memory)
+CALAMINE_MAX_SHEET = 32 << 20
+
+
 class _CalamineBook:
     """A workbook read by calamine (Rust): each sheet's cells as Python values, "" when empty."""
 
@@ -178,7 +183,8 @@ class _OpenpyxlBook:
 class WorkbookExtract(_CaseExtract):
     """XLSX with one sheet per entity. Every part of the archive is inspected first
     (extract/xmlsafe.py: zip bombs, DTDs and entities, oversized cells), then the sheets are
-    read by calamine, or by openpyxl when a sheet holds a formula."""
+    read by calamine, or by openpyxl when a sheet holds a formula or is larger than
+    CALAMINE_MAX_SHEET."""
 
     # a table's rows come together (one sheet each): the loader COPYs each as it comes;
     # and each row's values are checked here (extract/values.py), as the loader would
@@ -193,10 +199,11 @@ class WorkbookExtract(_CaseExtract):
         if self.read_path.stat().st_size == 0:
             raise RejectedFile(self.path, "the file is empty (0 bytes): was the export cut short?")
         settings = get_settings()
-        formulas = check_workbook(self.read_path, self.path, settings.xlsx_max_inflated_mb << 20,
-                                  settings.xlsx_max_part_mb << 20, self.max_chars)
+        parts = check_workbook(self.read_path, self.path, settings.xlsx_max_inflated_mb << 20,
+                               settings.xlsx_max_part_mb << 20, self.max_chars)
+        streamed = parts.formulas or parts.largest_sheet > CALAMINE_MAX_SHEET
         try:
-            return _OpenpyxlBook(self.read_path) if formulas else _CalamineBook(self.read_path)
+            return _OpenpyxlBook(self.read_path) if streamed else _CalamineBook(self.read_path)
         except Exception as err:  # noqa: BLE001 - the readers raise many kinds on a damaged file
             raise RejectedFile(self.path, f"not a readable XLSX workbook ({err}): truncated, "
                                "or saved in another format") from None

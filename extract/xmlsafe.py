@@ -12,6 +12,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -68,12 +69,18 @@ def _has_formula(window: bytes) -> bool:
     return (b"<f" in window or b":f" in window) and _FORMULA.search(window) is not None
 
 
+class WorkbookParts(NamedTuple):
+    formulas: bool          # a worksheet holds a formula (<f>)
+    largest_sheet: int      # the largest worksheet part, inflated, in bytes
+
+
 def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
-                   max_cell: int = 0) -> bool:
+                   max_cell: int = 0) -> WorkbookParts:
     """Before a reader opens a workbook: each part is inflated as a stream (memory stays at
     one chunk) and counted, so a zip bomb is refused as soon as it passes the bound, whatever
     the archive claims; an XML part that declares a DTD or an entity is refused. Returns
-    whether a worksheet holds a formula (a reader of cached values would not see it)."""
+    whether a worksheet holds a formula (a reader of cached values would not see it) and the
+    size of the largest worksheet (a reader that holds a sheet whole needs memory for it)."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as err:
@@ -81,6 +88,7 @@ def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
                            "in another format") from None
     total = 0
     formulas = False
+    largest_sheet = 0
     with archive:
         for info in archive.infolist():
             if info.is_dir():
@@ -119,6 +127,8 @@ def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
                                                "could stand for any text, or a file on this "
                                                "machine)", field=info.filename)
                         tail = window[-16:]
+                if is_sheet:
+                    largest_sheet = max(largest_sheet, part)
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
                     NotImplementedError, RuntimeError) as err:
                 raise RejectedFile(shown, f"not a readable XLSX workbook (part {info.filename}: "
@@ -126,7 +136,7 @@ def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
         names = set(archive.namelist())
         if max_cell and "xl/sharedStrings.xml" in names:
             _check_shared_strings(archive, shown, max_cell)
-    return formulas
+    return WorkbookParts(formulas, largest_sheet)
 
 
 def _check_shared_strings(archive: zipfile.ZipFile, shown: Path, max_cell: int) -> None:

@@ -14,6 +14,9 @@ from tests import source_files as sf
 pytestmark = pytest.mark.usefixtures("fresh")
 
 
+CASE_TABLES_BY_NAME = {t.name: t for t in CASE_TABLES.values()}
+
+
 def _batch_rows(db, table, batch_id, columns, order="source_row"):
     return db.execute(f"select {columns} from raw.{table} where batch_id = %s order by {order}",
                       (batch_id,)).fetchall()
@@ -309,3 +312,27 @@ def test_kc_workbook_whose_cells_start_below_and_right_of_a1(files, db):
     [result] = ingest("case", [path], "KC")
     assert result.status == "rejected"
     assert "Needs" in result.reason and "row 1" in result.reason, result.reason
+
+
+def test_kc_workbook_with_a_sheet_too_big_for_calamine_loads_the_same_by_openpyxl(files, db,
+                                                                                  monkeypatch):
+    """A sheet larger than CALAMINE_MAX_SHEET is streamed by openpyxl (flat memory): the same
+    rows as calamine gives."""
+    import zipfile
+
+    import extract.case_extract as case_extract
+
+    [first] = ingest("case", [files.kc_workbook()], "KC")
+    assert first.status == "loaded", first.reason
+    monkeypatch.setattr(case_extract, "CALAMINE_MAX_SHEET", 0)
+    monkeypatch.setattr(case_extract, "_CalamineBook", None)   # would fail if used
+    path = files.kc_workbook()
+    with zipfile.ZipFile(path, "a") as book:   # other bytes, the same sheets: loaded again
+        book.writestr("docProps/note.txt", "another copy")
+    [second] = ingest("case", [path], "KC")
+    assert second.status == "loaded", second.reason
+    assert second.rows_by_table == first.rows_by_table
+    for name in first.rows_by_table:
+        columns = ", ".join(CASE_TABLES_BY_NAME[name].columns)
+        assert _batch_rows(db, name, second.batch_id, columns) == \
+            _batch_rows(db, name, first.batch_id, columns), name
