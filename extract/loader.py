@@ -47,6 +47,7 @@ from foundation.settings import get_settings
 log = logging.getLogger(__name__)
 
 SPOOL_BYTES = 16 * 1024 * 1024
+SPOOL_BLOCK = 64 * 1024      # rows gathered before a write to a table's spool
 COPY_CHUNK = 1024 * 1024
 
 
@@ -293,7 +294,7 @@ def _copy_rows(conn: psycopg.Connection, source: SourceFile, batch_id: int) -> d
                 entry = spools.get(table.name)
                 if entry is None:
                     handle = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", newline="")
-                    buffer = _Buffer(handle.write)
+                    buffer = _Buffer(handle.write, SPOOL_BLOCK)
                     prefix = (batch_id, source.borough) if table.per_borough else (batch_id,)
                     entry = spools[table.name] = (table, handle, buffer,
                                                   csv.writer(buffer).writerow, prefix)
@@ -327,15 +328,16 @@ def _checked(source: SourceFile) -> Iterable[tuple[RawTable, list[Any]]]:
 class _Buffer:
     """A csv.writer target that hands COPY a block at a time."""
 
-    def __init__(self, sink: Callable[[str], Any]) -> None:
+    def __init__(self, sink: Callable[[str], Any], block: int = COPY_CHUNK) -> None:
         self.parts: list[str] = []
         self.size = 0
         self.sink = sink
+        self.block = block
 
     def write(self, text: str) -> None:
         self.parts.append(text)
         self.size += len(text)
-        if self.size >= COPY_CHUNK:
+        if self.size >= self.block:
             self.flush()
 
     def flush(self) -> None:
