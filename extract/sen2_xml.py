@@ -95,10 +95,14 @@ def _spelt_as_the_spec(path: Path) -> bool:
     Header (as element names are in the spec): then the parser need only report those
     elements. A name in another case (allowed: names are matched case-insensitively), or
     the word in a value, makes the parser report every element instead."""
-    tail = b""
+    tail = None
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
-            window = tail + chunk
+            if tail is None and not chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+                return False     # not ASCII-compatible (UTF-16, say): the counts would miss
+            window = (tail or b"") + chunk
+            if b"\x00" in window:
+                return False
             lower = window.lower()
             if (lower.count(b"person") != window.count(PERSON.encode())
                     or lower.count(b"header") != window.count(HEADER.encode())):

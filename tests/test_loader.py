@@ -336,3 +336,18 @@ def test_kc_workbook_with_a_sheet_too_big_for_calamine_loads_the_same_by_openpyx
         columns = ", ".join(CASE_TABLES_BY_NAME[name].columns)
         assert _batch_rows(db, name, second.batch_id, columns) == \
             _batch_rows(db, name, first.batch_id, columns), name
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_sen2_person_and_header_in_another_case_are_read_all_the_same(files, db, encoding):
+    """The parser is told to report only Person and Header when the file spells them so; a
+    file that spells them otherwise (any case is allowed), UTF-16 included, is read whole."""
+    text = sf.sen2_xml()
+    for name in ("Person", "Header"):
+        text = text.replace(f"<{name}>", f"<{name.lower()}>").replace(f"</{name}>", f"</{name.lower()}>")
+    if encoding == "utf-16":
+        text = text.replace('encoding="UTF-8"', 'encoding="UTF-16"').replace("encoding='utf-8'", "encoding='UTF-16'")
+    path = files._write("HF/sen2/HF_SEN2_2024.xml", text, encoding)
+    [result] = ingest("sen2", [path])
+    assert result.status == "loaded", result.reason
+    assert result.rows_by_table["sen2_persons"] == 2 and result.rows_by_table["sen2_headers"] == 1
