@@ -107,7 +107,9 @@ def main() -> None:
             [loaded] = ingest("sen2", [big], "HF")
             results["load_seconds"] = round(time.perf_counter() - t, 1)
             t = time.perf_counter()
-            assert build(quiet=True, select="+ehcp_caseload +int_reviews +int_requests") == 0
+            # the whole build: the quality gates check every mart, so a build of a selection
+            # (as this bench did before the gates) is blocked by the marts it did not build
+            assert build(quiet=True) == 0
             results["build_seconds"] = round(time.perf_counter() - t, 1)
             console.print("generating the return back from the warehouse ...")
             results["generate"] = _child(

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from psycopg import sql
+from python_calamine import CalamineWorkbook
 
 from extract.entities import CASE_TABLES, RawTable
 from extract.errors import RejectedFile
@@ -20,6 +21,7 @@ from extract.landing import NeedsReader, copy_file, create_landing
 from extract.source import SourceFile, check_name_date, match_dataset, period_from_name
 from extract.sql_mapping import TRUE, cell, clean, create_refused, insert_all, land_file, table_sql
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
+from extract.values import ValueChecker
 from extract.xmlsafe import check_workbook
 from foundation.settings import get_settings
 
@@ -130,22 +132,79 @@ def _cell_text(value: Any) -> str | None:
     return text or None
 
 
+# calamine holds one sheet's cells at a time, about twice its XML in memory: a sheet whose
+# XML is larger than this is read by openpyxl's streaming reader instead (slower, flat memory)
+CALAMINE_MAX_SHEET = 32 << 20
+
+
+class _CalamineBook:
+    """A workbook read by calamine (Rust): each sheet's cells as Python values, "" when empty."""
+
+    def __init__(self, path: Path) -> None:
+        self.book = CalamineWorkbook.from_path(str(path))
+        self.sheetnames = list(self.book.sheet_names)
+
+    def rows(self, name: str) -> Iterator[list[Any]]:
+        """The sheet's rows from row 1, each from column A (calamine's range starts at the
+        first used column, and may start below row 1)."""
+        sheet = self.book.get_sheet_by_name(name)
+        end = sheet.end
+        if end is None:
+            return
+        for _ in range(end[0] + 1 - sheet.height):
+            yield []
+        pad = [""] * (end[1] + 1 - sheet.width)
+        if pad:
+            for cells in sheet.iter_rows():
+                yield pad + cells
+        else:
+            yield from sheet.iter_rows()
+
+    def close(self) -> None:
+        self.book.close()
+
+
+class _OpenpyxlBook:
+    """A workbook read by openpyxl in streaming mode: used when a sheet holds a formula,
+    which openpyxl shows as its text (and the cell checks refuse), where calamine would give
+    the value Excel last computed."""
+
+    def __init__(self, path: Path) -> None:
+        self.book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        self.sheetnames = self.book.sheetnames
+
+    def rows(self, name: str) -> Iterator[tuple[Any, ...]]:
+        return self.book[name].iter_rows(values_only=True)
+
+    def close(self) -> None:
+        self.book.close()
+
+
 class WorkbookExtract(_CaseExtract):
-    """XLSX with one sheet per entity, read in streaming (read-only) mode."""
+    """XLSX with one sheet per entity. Every part of the archive is inspected first
+    (extract/xmlsafe.py: zip bombs, DTDs and entities, oversized cells), then the sheets are
+    read by calamine, or by openpyxl when a sheet holds a formula or is larger than
+    CALAMINE_MAX_SHEET."""
+
+    # a table's rows come together (one sheet each): the loader COPYs each as it comes;
+    # and each row's values are checked here (extract/values.py), as the loader would
+    grouped = True
+    checked = True
 
     def __init__(self, path: Path, layout: dict[str, Any]) -> None:
         super().__init__(path, layout)
         self.tables = [CASE_TABLES[s["entity"]] for s in self.spec["sheets"].values()]
 
-    def _open(self):
+    def _open(self) -> _CalamineBook | _OpenpyxlBook:
         if self.read_path.stat().st_size == 0:
             raise RejectedFile(self.path, "the file is empty (0 bytes): was the export cut short?")
         settings = get_settings()
-        check_workbook(self.read_path, self.path, settings.xlsx_max_inflated_mb << 20,
-                       settings.xlsx_max_part_mb << 20, self.max_chars)
+        parts = check_workbook(self.read_path, self.path, settings.xlsx_max_inflated_mb << 20,
+                               settings.xlsx_max_part_mb << 20, self.max_chars)
+        streamed = parts.formulas or parts.largest_sheet > CALAMINE_MAX_SHEET
         try:
-            return openpyxl.load_workbook(self.read_path, read_only=True, data_only=False)
-        except Exception as err:  # noqa: BLE001 - openpyxl raises many kinds on a damaged file
+            return _OpenpyxlBook(self.read_path) if streamed else _CalamineBook(self.read_path)
+        except Exception as err:  # noqa: BLE001 - the readers raise many kinds on a damaged file
             raise RejectedFile(self.path, f"not a readable XLSX workbook ({err}): truncated, "
                                "or saved in another format") from None
 
@@ -155,7 +214,7 @@ class WorkbookExtract(_CaseExtract):
             yield from self._rows(book)
         except RejectedFile:
             raise
-        except Exception as err:  # openpyxl's own errors on a damaged part, whatever their type
+        except Exception as err:  # the readers' own errors on a damaged part, whatever their type
             raise RejectedFile(self.path, f"not a readable XLSX workbook ({type(err).__name__}: "
                                f"{str(err)[:200]}): damaged, or not what Excel writes") from None
         finally:
@@ -165,12 +224,11 @@ class WorkbookExtract(_CaseExtract):
         info = self.case["info_sheet"]
         if info["sheet"] not in book.sheetnames:
             raise RejectedFile(self.path, f"sheet '{info['sheet']}' is missing", field=info["sheet"])
-        sheet = book[info["sheet"]]
-        la = _cell_text(_cell(sheet, info["la_number"]))
+        la = _cell_text(_cell(book, info["sheet"], info["la_number"]))
         if la != str(self.layout["la_number"]):
             raise RejectedFile(self.path, f"LA number {la!r} is not {self.borough}'s "
                                f"({self.layout['la_number']})", field=f"{info['sheet']}!{info['la_number']}")
-        as_at = _cell(sheet, info["as_at"])
+        as_at = _cell(book, info["sheet"], info["as_at"])
         if not isinstance(as_at, (date, datetime)):
             raise RejectedFile(self.path, f"extract date {as_at!r} is not a date",
                                field=f"{info['sheet']}!{info['as_at']}")
@@ -178,10 +236,11 @@ class WorkbookExtract(_CaseExtract):
         check_name_date(self.path, as_at if type(as_at) is date else as_at.date(), "Extract Info sheet",
                         field=f"{info['sheet']}!{info['as_at']}")
         data_rows = 0
+        path, max_chars = self.path, self.max_chars
         for name, spec in self.spec["sheets"].items():
             if name not in book.sheetnames:
                 raise RejectedFile(self.path, f"sheet '{name}' is missing", field=name)
-            rows = book[name].iter_rows(values_only=True)
+            rows = iter(book.rows(name))
             header = [_cell_text(h) or "" for h in next(rows, ())]
             while header and not header[-1]:
                 header.pop()
@@ -191,30 +250,77 @@ class WorkbookExtract(_CaseExtract):
                                  f"{self.layout['layout_file']} (sheet {name})")
             plan = compile_plan(CASE_TABLES[spec["entity"]], spec["columns"], index, self.codes)
             self.name_fields(plan.table, [f"{name}!{s}" for s in plan.sources])
+            table, width = plan.table, len(header)
+            values = _checked_values(plan, ValueChecker(table, self.date_style, self.field_names,
+                                                        path), path)
             for row, cells in enumerate(rows, start=2):
-                texts = [_cell_text(c) for c in cells[:len(header)]]
-                if all(t is None for t in texts):
+                # text as _cell_text gives it, a string (most cells) without the call
+                texts = [(c.strip() or None) if c.__class__ is str else _cell_text(c)
+                         for c in cells[:width]]
+                if not any(texts):
                     continue
-                if any(t is not None for t in map(_cell_text, cells[len(header):])):
+                if len(cells) > width and any(
+                        t is not None for t in map(_cell_text, cells[width:])):
                     raise RejectedFile(self.path, f"sheet '{name}' has a value beyond its last "
                                        "column: an unexpected extra column", row=row, field=name)
-                check_cells(self.path, row, [t or "" for t in texts], header, self.max_chars)
+                check_cells(path, row, [t or "" for t in texts], header, max_chars)
                 data_rows += 1
-                yield plan.table, plan.values(self.path, row, texts, convert=_identity)
+                yield table, values(row, texts)
         if not data_rows:
             raise RejectedFile(self.path, "the workbook has headers but no data rows", row=2)
 
 
-def _identity(value: str | None) -> str | None:
-    return value
+def _checked_values(plan: FieldPlan, checker: ValueChecker, path: Path
+                    ) -> Callable[[int, list[str | None]], list[Any]]:
+    """`plan.values` then `checker.check`, in one pass over the row: a value that is text, or
+    a date already written YYYY-MM-DD within its plausible range, is taken as it is; a row
+    with any other value goes through `checker.check`, which rewrites it or names the fault."""
+    columns = [(pos, lookup, check.kind, check.earliest, check.latest)
+               for pos, lookup, check in zip(plan.positions, plan.lookups, checker.checks)]
+    required = plan.required
+    fallback, check = plan._fallback, checker.check
+    sources = plan.sources
+    iso = date.fromisoformat
+
+    def values(row: int, texts: list[str | None]) -> list[Any]:
+        out: list[Any] = [row]
+        slow = False
+        n = len(texts)
+        for i, (pos, lookup, kind, earliest, latest) in enumerate(columns):
+            value = texts[pos] if pos is not None and pos < n else None
+            if value is not None:
+                if lookup is not None:
+                    mapped = lookup.get(value)
+                    value = mapped if mapped is not None else fallback(path, row, sources[i],
+                                                                       value, lookup)
+                if kind != "text" and not slow:
+                    if kind == "date" and len(value) == 10 and value[4] == "-" == value[7] \
+                            and value.isascii():
+                        try:
+                            slow = not earliest <= iso(value) <= latest
+                        except ValueError:
+                            slow = True
+                    else:
+                        slow = True
+            out.append(value)
+        for i in required:
+            if out[i + 1] is None:
+                raise RejectedFile(path, f"mandatory field is blank ({plan.table.name}."
+                                   f"{plan.table.columns[i]})", row=row, field=sources[i])
+        if slow:
+            check(out)
+        return out
+
+    return values
 
 
-def _cell(sheet, ref: str) -> Any:
-    # read-only worksheets don't index cells; walk to the row instead
+def _cell(book, sheet: str, ref: str) -> Any:
+    """The value of cell `ref` (A1 style) of `sheet`: the sheet is walked to its row."""
     col, row = coordinate_from_string(ref)
-    for values in sheet.iter_rows(min_row=row, max_row=row, values_only=True):
-        c = column_index_from_string(col) - 1
-        return values[c] if c < len(values) else None
+    c = column_index_from_string(col) - 1
+    for n, values in enumerate(book.rows(sheet), start=1):
+        if n == row:
+            return values[c] if c < len(values) else None
     return None
 
 

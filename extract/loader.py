@@ -11,7 +11,8 @@ SQL (the reader's `copy_in_sql`, extract/landing.py, extract/sql_mapping.py), in
 savepoint. Anything that path cannot vouch for (odd bytes, a row the reader's rules refuse,
 a value PostgreSQL cannot cast) rolls the savepoint back and the file is read row by row
 instead, by the reader, whose message names the row and field. Rows stream from the reader:
-a file that fills one table is copied as it is read; a file that fills several is spooled
+a file that fills one table, or whose reader gives each table's rows together (a workbook,
+sheet by sheet), is copied as it is read; a file that fills several tables in turn is spooled
 per table (in memory up to a limit, then on disk), so memory stays flat however big the
 file is.
 """
@@ -46,6 +47,7 @@ from foundation.settings import get_settings
 log = logging.getLogger(__name__)
 
 SPOOL_BYTES = 16 * 1024 * 1024
+SPOOL_BLOCK = 64 * 1024      # rows gathered before a write to a table's spool
 COPY_CHUNK = 1024 * 1024
 
 
@@ -277,32 +279,36 @@ def _copy_rows(conn: psycopg.Connection, source: SourceFile, batch_id: int) -> d
     if counts is not None:
         return counts
     counts = {}
-    rows = _checked(source)
+    # a reader that checks its values as extract/values.py does says so (`checked`)
+    rows = source.rows() if getattr(source, "checked", False) else _checked(source)
     with conn.cursor() as cur:
-        if len(source.tables) == 1:
-            # One table: stream straight into COPY while the file is read.
-            table = source.tables[0]
-            with cur.copy(_copy_statement(table)) as copy:
-                counts[table.name] = _write_csv(copy.write, rows, batch_id, source)
-            return counts
-        spools: dict[str, tuple[RawTable, Any, Any, tuple]] = {}
+        if len(source.tables) == 1 or getattr(source, "grouped", False):
+            # One table, or a reader that gives each table's rows together (a workbook's
+            # sheets): stream straight into COPY while the file is read, a COPY per run.
+            return _stream_runs(cur, rows, batch_id, source)
+        # per table: its spool, a block buffer in front of it (a write to a spooled file per
+        # row costs more than the row), the CSV writer's writerow, and the row prefix
+        spools: dict[str, tuple[RawTable, Any, _Buffer, Callable, tuple]] = {}
         try:
             for table, values in rows:
                 entry = spools.get(table.name)
                 if entry is None:
                     handle = tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", newline="")
+                    buffer = _Buffer(handle.write, SPOOL_BLOCK)
                     prefix = (batch_id, source.borough) if table.per_borough else (batch_id,)
-                    entry = spools[table.name] = (table, handle, csv.writer(handle), prefix)
+                    entry = spools[table.name] = (table, handle, buffer,
+                                                  csv.writer(buffer).writerow, prefix)
                     counts[table.name] = 0
-                entry[2].writerow((*entry[3], *values))
+                entry[3]((*entry[4], *values))
                 counts[table.name] += 1
-            for table, handle, _, _ in spools.values():
+            for table, handle, buffer, _, _ in spools.values():
+                buffer.flush()
                 handle.seek(0)
                 with cur.copy(_copy_statement(table)) as copy:
                     while chunk := handle.read(COPY_CHUNK):
                         copy.write(chunk)
         finally:
-            for _, handle, _, _ in spools.values():
+            for _, handle, _, _, _ in spools.values():
                 handle.close()
     return counts
 
@@ -322,15 +328,16 @@ def _checked(source: SourceFile) -> Iterable[tuple[RawTable, list[Any]]]:
 class _Buffer:
     """A csv.writer target that hands COPY a block at a time."""
 
-    def __init__(self, sink: Callable[[str], Any]) -> None:
+    def __init__(self, sink: Callable[[str], Any], block: int = COPY_CHUNK) -> None:
         self.parts: list[str] = []
         self.size = 0
         self.sink = sink
+        self.block = block
 
     def write(self, text: str) -> None:
         self.parts.append(text)
         self.size += len(text)
-        if self.size >= COPY_CHUNK:
+        if self.size >= self.block:
             self.flush()
 
     def flush(self) -> None:
@@ -339,18 +346,26 @@ class _Buffer:
             self.parts, self.size = [], 0
 
 
-def _write_csv(sink: Callable[[str], Any], rows: Iterable[tuple[RawTable, list[Any]]],
-               batch_id: int, source: SourceFile) -> int:
-    buffer = _Buffer(sink)
-    writer = csv.writer(buffer)
-    count = 0
-    per_borough = source.tables[0].per_borough
-    for _, values in rows:
-        prefix = (batch_id, source.borough) if per_borough else (batch_id,)
-        writer.writerow((*prefix, *values))
-        count += 1
-    buffer.flush()
-    return count
+def _stream_runs(cur: psycopg.Cursor, rows: Iterable[tuple[RawTable, list[Any]]],
+                 batch_id: int, source: SourceFile) -> dict[str, int]:
+    """Each run of rows of one table COPYed as it is read (CSV text, a block at a time)."""
+    counts: dict[str, int] = {}
+    rows = iter(rows)
+    pending = next(rows, None)
+    while pending is not None:
+        table = pending[0]
+        prefix = (batch_id, source.borough) if table.per_borough else (batch_id,)
+        count = 0
+        with cur.copy(_copy_statement(table)) as copy:
+            buffer = _Buffer(copy.write)
+            writerow = csv.writer(buffer).writerow
+            while pending is not None and pending[0] is table:
+                writerow((*prefix, *pending[1]))
+                count += 1
+                pending = next(rows, None)
+            buffer.flush()
+        counts[table.name] = counts.get(table.name, 0) + count
+    return counts
 
 
 def _reject_conflicting_keys(conn: psycopg.Connection, source: SourceFile, table: RawTable,

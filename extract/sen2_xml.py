@@ -75,6 +75,42 @@ def _key_of(tag: Any) -> str:
     return key
 
 
+# tag -> its raw column (None when the name is no SEN2 item's), learnt once per distinct tag
+_COLUMNS: dict[Any, str | None] = {}
+
+
+def _column_of(tag: Any) -> str | None:
+    key = _key_of(tag)
+    column = None if key is _XINCLUDE_KEY else ALIASES.get(key)
+    if len(_COLUMNS) < 10_000:
+        _COLUMNS[tag] = column
+    return column
+
+
+PERSON, HEADER = "Person", "Header"
+
+
+def _spelt_as_the_spec(path: Path) -> bool:
+    """Whether every 'person' and 'header' in the file, in any case, is spelt Person and
+    Header (as element names are in the spec): then the parser need only report those
+    elements. A name in another case (allowed: names are matched case-insensitively), or
+    the word in a value, makes the parser report every element instead."""
+    tail = None
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if tail is None and not chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+                return False     # not ASCII-compatible (UTF-16, say): the counts would miss
+            window = (tail or b"") + chunk
+            if b"\x00" in window:
+                return False
+            lower = window.lower()
+            if (lower.count(b"person") != window.count(PERSON.encode())
+                    or lower.count(b"header") != window.count(HEADER.encode())):
+                return False
+            tail = window[-5:]   # a word of six letters across two chunks is seen whole
+    return True
+
+
 def _key(element: etree._Element) -> str:
     key = _key_of(element.tag)
     return "" if key is _XINCLUDE_KEY else key
@@ -97,27 +133,25 @@ class Sen2Return(SourceFile):
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
         if self.read_path.stat().st_size == 0:
             raise RejectedFile(self.path, "the file is empty (0 bytes)")
-        parser = etree.iterparse(str(self.read_path), events=("start", "end"),
+        # end events only (the start of every element would double the Python work), and
+        # only of the elements read here when the file spells them as the spec does (the
+        # children of each Person are walked by _person); the root is looked at with the
+        # first element to end, before anything is yielded
+        tags = (f"{{*}}{PERSON}", f"{{*}}{HEADER}", f"{XINCLUDE}*") \
+            if _spelt_as_the_spec(self.read_path) else None
+        parser = etree.iterparse(str(self.read_path), events=("end",), tag=tags,
                                  remove_comments=True, **PARSE_OPTIONS)
         person_seq = 0
-        root = True
+        first = True
+        keys = _KEYS
         try:
-            for event, element in parser:
-                key = _key_of(element.tag)
-                if event == "start":
-                    if root and (doctype := declared_dtd(element)):   # the first is the root
-                        raise RejectedFile(self.path, dtd_reason(doctype))
-                    if key is _XINCLUDE_KEY:
-                        raise RejectedFile(self.path, xinclude_reason(element),
-                                           row=element.sourceline, field=_parent_tag(element))
-                    if root and key != "message":
-                        raise RejectedFile(self.path, f"root element is <{element.tag}>, a SEN2 "
-                                           "return's is <Message>", row=element.sourceline)
-                    root = False
-                    continue
-                if key == "header":
-                    yield from self._header(element)
-                elif key == "person":
+            for _, element in parser:
+                tag = element.tag
+                key = keys.get(tag) or _key_of(tag)
+                if first:
+                    first = False
+                    self._check_root(element.getroottree().getroot())
+                if key == "person":
                     if self.borough is None:
                         raise RejectedFile(self.path, "no Header with an LEA before the first "
                                            "Person, and no --borough given", row=element.sourceline)
@@ -127,6 +161,13 @@ class Sen2Return(SourceFile):
                     parent = element.getparent()
                     while element.getprevious() is not None:
                         del parent[0]
+                elif key is _XINCLUDE_KEY:
+                    raise RejectedFile(self.path, xinclude_reason(element),
+                                       row=element.sourceline, field=_parent_tag(element))
+                elif key == "header":
+                    yield from self._header(element)
+            if first and parser.root is not None:
+                self._check_root(parser.root)
         except etree.XMLSyntaxError as err:
             line = err.lineno if err.lineno else None
             raise RejectedFile(self.path, f"not well-formed XML: {err.msg} (truncated file or "
@@ -135,6 +176,17 @@ class Sen2Return(SourceFile):
             raise RejectedFile(self.path, "no Header/CollectionDetails/Year: not a SEN2 return")
         if person_seq == 0:
             raise RejectedFile(self.path, "the return has no Person records")
+
+    def _check_root(self, root: etree._Element) -> None:
+        """No DTD; the root is <Message> (and no XInclude)."""
+        if doctype := declared_dtd(root):
+            raise RejectedFile(self.path, dtd_reason(doctype))
+        root_key = _key_of(root.tag)
+        if root_key is _XINCLUDE_KEY:
+            raise RejectedFile(self.path, xinclude_reason(root), row=root.sourceline)
+        if root_key != "message":
+            raise RejectedFile(self.path, f"root element is <{root.tag}>, a SEN2 return's is "
+                               "<Message>", row=root.sourceline)
 
     # --- header ---------------------------------------------------------------------------
     def _header(self, header: etree._Element) -> Iterator[tuple[RawTable, list[Any]]]:
@@ -170,18 +222,20 @@ class Sen2Return(SourceFile):
         values: dict[str, Any] = {}
         blocks = []
         lookups = _LOOKUPS[table]
+        columns = _COLUMNS
         for child in element:
-            if not isinstance(child.tag, str):
-                continue
+            tag = child.tag
             if len(child):
-                blocks.append(child)
+                if tag.__class__ is str:
+                    blocks.append(child)
                 continue
-            column = ALIASES.get(_key(child))
+            column = columns[tag] if tag in columns else _column_of(tag)
             if column is None:
                 continue
-            text = (child.text or "").strip() or None
-            if text is not None and _key(child) == "gendercurrent":   # 2023: 0/1/2/9 -> Sex
-                text = gender_current_sex().get(text, text)
+            text = child.text
+            text = (text.strip() or None) if text else None
+            if text is not None and column == "sex" and _key(child) == "gendercurrent":
+                text = gender_current_sex().get(text, text)   # 2023: 0/1/2/9 -> Sex
             if text is not None and column in lookups:
                 mapped = lookups[column].get(text) or lookups[column].get(text.upper())
                 if mapped is None and column == "ethnicity":
@@ -196,7 +250,7 @@ class Sen2Return(SourceFile):
 
     def _row(self, table: str, line: int, values: dict[str, Any], **keys: Any) -> tuple[RawTable, list]:
         values.update(keys)
-        return SEN2_TABLES[table], [line, *(values.get(c) for c in self._columns[table])]
+        return SEN2_TABLES[table], [line, *map(values.get, self._columns[table])]
 
     def _person(self, person: etree._Element, seq: int) -> Iterator[tuple[RawTable, list[Any]]]:
         values, blocks = self._fields(person, "persons", f"person {seq}")

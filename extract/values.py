@@ -25,6 +25,8 @@ _COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _TIMESTAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
 _INTEGER = re.compile(r"[+-]?\d{1,15}")
 _DECIMAL = re.compile(r"[+-]?(?:\d{1,15}(?:\.\d*)?|\.\d+)")   # no exponent, no NaN, no Infinity
+_from_iso = date.fromisoformat
+_15_DIGITS = 10 ** 15
 YES_NO = frozenset({"y", "n", "yes", "no", "true", "false", "t", "f", "1", "0"})
 _KINDS = {"date": "date", "timestamp without time zone": "timestamp", "boolean": "yesno",
           "integer": "integer", "smallint": "integer", "bigint": "integer", "numeric": "number",
@@ -56,8 +58,50 @@ class ValueChecker:
                 check.earliest, check.latest = plausible_date_range(column, today)
             self.checks.append(check)
 
+        # the quick look at each value (see _plain): (index, kind, earliest, latest)
+        self._quick = [(c.index, c.kind, c.earliest, c.latest) for c in self.checks]
+
+    def _plain(self, values: list[Any]) -> bool:
+        """True when every value is plainly acceptable as it is: text without NUL, a date
+        already YYYY-MM-DD within its range, a yes/no spelt as YES_NO spells it, a whole
+        number of ASCII digits (or a Python int) of at most 15 digits. Anything else
+        (rewritten, or refused) is for `check`'s full rules; this only saves their cost on
+        the usual row."""
+        n = len(values)
+        for index, kind, earliest, latest in self._quick:
+            value = values[index] if index < n else None
+            if value is None:
+                continue
+            if value.__class__ is not str:
+                if not (kind == "integer" and value.__class__ is int
+                        and -_15_DIGITS < value < _15_DIGITS):
+                    return False
+                continue
+            if kind == "text":
+                if "\x00" in value:
+                    return False
+            elif kind == "date":
+                if not (len(value) == 10 and value[4] == "-" == value[7] and value.isascii()):
+                    return False
+                try:
+                    if not earliest <= _from_iso(value) <= latest:
+                        return False
+                except ValueError:
+                    return False
+            elif kind == "yesno":
+                if value.lower() not in YES_NO:
+                    return False
+            elif kind == "integer":
+                if not (len(value) <= 15 and value.isascii() and value.isdigit()):
+                    return False
+            else:
+                return False
+        return True
+
     def check(self, values: list[Any]) -> None:
         """Raise RejectedFile for the first bad value; dates are rewritten as ISO."""
+        if self._plain(values):
+            return
         for c in self.checks:
             value = values[c.index] if c.index < len(values) else None
             if value is None:

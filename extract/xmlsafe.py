@@ -8,9 +8,11 @@ uses XInclude is refused outright, with the reason.
 """
 from __future__ import annotations
 
+import re
 import zipfile
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -18,6 +20,8 @@ from extract.errors import RejectedFile
 
 XINCLUDE = "{http://www.w3.org/2001/XInclude}"
 DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
+# a worksheet's formula element: <f>, <f t="shared" ...>, <x:f> under a namespace prefix
+_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s/>]")
 PARSE_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False,
                  "huge_tree": False}
 
@@ -60,17 +64,31 @@ def _longest_text(chunk: bytes, run: int, limit: int, shown: Path, part: str,
     return len(pieces[-1]) if len(pieces) > 1 else run + len(chunk)
 
 
+def _has_formula(window: bytes) -> bool:
+    """A formula element, <f> (or <x:f> under a prefix); a false alarm only costs speed."""
+    return (b"<f" in window or b":f" in window) and _FORMULA.search(window) is not None
+
+
+class WorkbookParts(NamedTuple):
+    formulas: bool          # a worksheet holds a formula (<f>)
+    largest_sheet: int      # the largest worksheet part, inflated, in bytes
+
+
 def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
-                   max_cell: int = 0) -> None:
-    """Before openpyxl opens a workbook: each part is inflated as a stream (memory stays at
+                   max_cell: int = 0) -> WorkbookParts:
+    """Before a reader opens a workbook: each part is inflated as a stream (memory stays at
     one chunk) and counted, so a zip bomb is refused as soon as it passes the bound, whatever
-    the archive claims; an XML part that declares a DTD or an entity is refused."""
+    the archive claims; an XML part that declares a DTD or an entity is refused. Returns
+    whether a worksheet holds a formula (a reader of cached values would not see it) and the
+    size of the largest worksheet (a reader that holds a sheet whole needs memory for it)."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as err:
         raise RejectedFile(shown, f"not a readable XLSX workbook ({err}): truncated, or saved "
                            "in another format") from None
     total = 0
+    formulas = False
+    largest_sheet = 0
     with archive:
         for info in archive.infolist():
             if info.is_dir():
@@ -79,6 +97,7 @@ def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
             tail = b""
             run = 0     # bytes since the last '<': the longest text (a cell's value) so far
             is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
+            is_sheet = info.filename.startswith("xl/worksheets/")
             try:
                 with archive.open(info) as member:
                     while chunk := member.read(1 << 16):
@@ -100,12 +119,16 @@ def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
                             run = _longest_text(chunk, run, max_cell * CELL_BYTES + 64, shown,
                                                 info.filename, max_cell)
                         window = tail + chunk
+                        if is_sheet and not formulas:
+                            formulas = _has_formula(window)
                         if any(d in window for d in DECLARATIONS):
                             raise RejectedFile(shown, f"part {info.filename} declares a DTD or an "
                                                "entity (<!DOCTYPE/<!ENTITY): refused (an entity "
                                                "could stand for any text, or a file on this "
                                                "machine)", field=info.filename)
                         tail = window[-16:]
+                if is_sheet:
+                    largest_sheet = max(largest_sheet, part)
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
                     NotImplementedError, RuntimeError) as err:
                 raise RejectedFile(shown, f"not a readable XLSX workbook (part {info.filename}: "
@@ -113,10 +136,11 @@ def check_workbook(path: Path, shown: Path, max_inflated: int, max_part: int,
         names = set(archive.namelist())
         if max_cell and "xl/sharedStrings.xml" in names:
             _check_shared_strings(archive, shown, max_cell)
+    return WorkbookParts(formulas, largest_sheet)
 
 
 def _check_shared_strings(archive: zipfile.ZipFile, shown: Path, max_cell: int) -> None:
-    """openpyxl reads every shared string at open: refuse a too-long one first, streaming."""
+    """A reader takes in every shared string at open: refuse a too-long one first, streaming."""
     with archive.open("xl/sharedStrings.xml") as member:
         n = 0
         try:

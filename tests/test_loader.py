@@ -14,6 +14,9 @@ from tests import source_files as sf
 pytestmark = pytest.mark.usefixtures("fresh")
 
 
+CASE_TABLES_BY_NAME = {t.name: t for t in CASE_TABLES.values()}
+
+
 def _batch_rows(db, table, batch_id, columns, order="source_row"):
     return db.execute(f"select {columns} from raw.{table} where batch_id = %s order by {order}",
                       (batch_id,)).fetchall()
@@ -284,3 +287,67 @@ def test_a_column_added_to_a_raw_table_needs_no_code_change(files, db):
     finally:
         db.execute("alter table raw.case_reviews drop column review_note")
         forget()
+
+
+def test_kc_workbook_formula_cell_is_refused_by_the_openpyxl_reader(files, db):
+    """calamine reads the value Excel last computed; a workbook holding a formula is read by
+    openpyxl instead, which shows the formula, and the cell checks refuse it."""
+    def mutate(sheets):
+        sheets["Children"][1][0][4] = "=HYPERLINK(\"http://x\")"
+    [result] = ingest("case", [files.kc_workbook(mutate=mutate)], "KC")
+    assert result.status == "rejected"
+    assert "spreadsheet formula" in result.reason and "row 2" in result.reason, result.reason
+    assert "Family Name" in result.reason, result.reason
+
+
+def test_kc_workbook_whose_cells_start_below_and_right_of_a1(files, db):
+    """calamine gives a sheet's rows from its first used cell: they are put back in place,
+    so a sheet that starts at B1 reads as one with a blank column A (an unexpected column)."""
+    import openpyxl
+
+    path = files.kc_workbook()
+    book = openpyxl.load_workbook(path)
+    book["Needs"].insert_cols(1)
+    book.save(path)
+    [result] = ingest("case", [path], "KC")
+    assert result.status == "rejected"
+    assert "Needs" in result.reason and "row 1" in result.reason, result.reason
+
+
+def test_kc_workbook_with_a_sheet_too_big_for_calamine_loads_the_same_by_openpyxl(files, db,
+                                                                                  monkeypatch):
+    """A sheet larger than CALAMINE_MAX_SHEET is streamed by openpyxl (flat memory): the same
+    rows as calamine gives."""
+    import zipfile
+
+    import extract.case_extract as case_extract
+
+    [first] = ingest("case", [files.kc_workbook()], "KC")
+    assert first.status == "loaded", first.reason
+    monkeypatch.setattr(case_extract, "CALAMINE_MAX_SHEET", 0)
+    monkeypatch.setattr(case_extract, "_CalamineBook", None)   # would fail if used
+    path = files.kc_workbook()
+    with zipfile.ZipFile(path, "a") as book:   # other bytes, the same sheets: loaded again
+        book.writestr("docProps/note.txt", "another copy")
+    [second] = ingest("case", [path], "KC")
+    assert second.status == "loaded", second.reason
+    assert second.rows_by_table == first.rows_by_table
+    for name in first.rows_by_table:
+        columns = ", ".join(CASE_TABLES_BY_NAME[name].columns)
+        assert _batch_rows(db, name, second.batch_id, columns) == \
+            _batch_rows(db, name, first.batch_id, columns), name
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_sen2_person_and_header_in_another_case_are_read_all_the_same(files, db, encoding):
+    """The parser is told to report only Person and Header when the file spells them so; a
+    file that spells them otherwise (any case is allowed), UTF-16 included, is read whole."""
+    text = sf.sen2_xml()
+    for name in ("Person", "Header"):
+        text = text.replace(f"<{name}>", f"<{name.lower()}>").replace(f"</{name}>", f"</{name.lower()}>")
+    if encoding == "utf-16":
+        text = text.replace('encoding="UTF-8"', 'encoding="UTF-16"').replace("encoding='utf-8'", "encoding='UTF-16'")
+    path = files._write("HF/sen2/HF_SEN2_2024.xml", text, encoding)
+    [result] = ingest("sen2", [path])
+    assert result.status == "loaded", result.reason
+    assert result.rows_by_table["sen2_persons"] == 2 and result.rows_by_table["sen2_headers"] == 1
