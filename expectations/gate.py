@@ -3,6 +3,7 @@ sources that feed the marts and on the marts just built (not yet published), the
 kept in audit.dq_results, and Data Docs rebuilt. `blocked` decides whether to publish."""
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 import warnings
@@ -144,7 +145,7 @@ class _Runner:
         self.context = context
         self.conn = conn                          # autocommit: each work table on its own
         self.run_id = RunIdentifier(run_name=run_id)
-        self.prefix = run_id
+        self.prefix = "r" + hashlib.md5(run_id.encode()).hexdigest()[:12]   # close_abandoned_runs
         self.kept = kept
         self.identifiers: list[ValidationResultIdentifier] = []
         self.rounds = 0
@@ -284,7 +285,8 @@ def run_gates(run_date: date | None = None, build_schema: str = BUILD_SCHEMA,
 
 def close_abandoned_runs(conn) -> list[str]:
     """Close as `abandoned` every gate run still `running` whose process has died (its run
-    lock is free: a live run holds it); returns their ids. `conn` is in autocommit mode."""
+    lock is free: a live run holds it), and drop the work tables of every run not running;
+    returns the ids closed. `conn` is in autocommit mode."""
     closed = []
     for (run_id,) in conn.execute("select run_id from audit.dq_runs where status = 'running' "
                                   "order by started_at").fetchall():
@@ -296,6 +298,12 @@ def close_abandoned_runs(conn) -> list[str]:
                 closed.append(run_id)
             finally:
                 conn.execute("select pg_advisory_unlock(%s, hashtext(%s))", (RUN_LOCK, run_id))
+    # the work tables a killed run left behind (a live run's are named after it, see _Runner)
+    for (table,) in conn.execute(
+            "select format('%%I.%%I', schemaname, tablename) from pg_tables as t where schemaname = %s "
+            "and not exists (select 1 from audit.dq_runs as r where r.status = 'running' "
+            "and t.tablename like 'r' || left(md5(r.run_id), 12) || '\\_%%')", (WORK_SCHEMA,)).fetchall():
+        conn.execute(f"drop table if exists {table}")
     return closed
 
 
