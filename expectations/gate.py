@@ -150,7 +150,6 @@ class _Runner:
         self.identifiers: list[ValidationResultIdentifier] = []
         self.rounds = 0
         self.tables: dict[str, sql.Identifier] = {}     # unit name -> its work table
-        self.missing: dict[str, str] = {}                # unit name -> why its table failed
         for stale in DATASOURCES[1:]:
             if stale in context.data_sources.all():
                 context.data_sources.delete(stale)
@@ -161,14 +160,18 @@ class _Runner:
             self.tables[unit.name] = sql.Identifier(WORK_SCHEMA, f"{self.prefix}_{len(self.tables)}")
         return self.tables[unit.name]
 
-    def materialize(self, unit: Unit, query: str) -> bool:
-        """The unit's rows into its work table; False (and why in `missing`) if its query fails."""
+    def materialize(self, unit: Unit, queries: list[str]) -> bool:
+        """The unit's rows into its work table, one borough's query at a time (one statement
+        per borough, so the server's memory is one borough's query's, not the unit's); False
+        (and the table dropped) if a query fails."""
+        table = self.table(unit)
         try:
-            self.conn.execute(sql.SQL("create unlogged table {} as\n").format(self.table(unit))
-                              + sql.SQL(query))
+            self.conn.execute(sql.SQL("create unlogged table {} as\n").format(table) + sql.SQL(queries[0]))
+            for query in queries[1:]:
+                self.conn.execute(sql.SQL("insert into {}\n").format(table) + sql.SQL(query))
             return True
-        except psycopg.Error as error:
-            self.missing[unit.name] = str(error).strip().splitlines()[0][:300] if str(error).strip() else "error"
+        except psycopg.Error:
+            self.drop(unit.name)
             return False
 
     def borough_rows(self, unit: Unit) -> dict[str, int]:
@@ -359,12 +362,11 @@ def plan_units(checks: list[Check], per_unit: int | None = None) -> list[Unit]:
     return units
 
 
-def unit_query(conn, unit: Unit, checks: list[Check], run_date: date, build_schema: str) -> str:
-    """Each borough's own query (render_query), tagged with its borough, one after the other."""
-    return "\nunion all\n".join(
-        f"select {sql.Literal(borough).as_string(conn)}::text as gate_borough, b.* from (\n"
-        f"{render_query(conn, checks[keys[0]], run_date, build_schema)}\n) as b"
-        for borough, keys in unit.keys.items())
+def unit_queries(conn, unit: Unit, checks: list[Check], run_date: date, build_schema: str) -> list[str]:
+    """Each borough's own query (render_query), tagged with its borough."""
+    return [f"select {sql.Literal(borough).as_string(conn)}::text as gate_borough, b.* from (\n"
+            f"{render_query(conn, checks[keys[0]], run_date, build_schema)}\n) as b"
+            for borough, keys in unit.keys.items()]
 
 
 def _validate(checks: list[Check], units: list[Unit], run_date: date, build_schema: str,
@@ -382,7 +384,7 @@ def _validate(checks: list[Check], units: list[Unit], run_date: date, build_sche
                                             .as_string(conn) for u in units})
             again: list[Unit] = []
             for unit in units:
-                if not runner.materialize(unit, unit_query(conn, unit, checks, run_date, build_schema)):
+                if not runner.materialize(unit, unit_queries(conn, unit, checks, run_date, build_schema)):
                     again += [Unit(f"{unit.source}.{b}.{unit.asset}", unit.source, unit.asset, {b: keys})
                               for b, keys in unit.keys.items()]
                     continue
@@ -415,7 +417,7 @@ def _validate(checks: list[Check], units: list[Unit], run_date: date, build_sche
                         sql.SQL("select * from {} where gate_borough = {}").format(
                             runner.tables[unit.parent], sql.Literal(borough)).as_string(conn)
                         if unit.parent in runner.tables else
-                        unit_query(conn, unit, checks, run_date, build_schema))
+                        unit_queries(conn, unit, checks, run_date, build_schema)[0])
                 datasource = runner.datasource(queries)
                 for unit in again:
                     [keys] = unit.keys.values()
