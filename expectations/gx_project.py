@@ -17,7 +17,9 @@ from great_expectations.datasource.fluent.sql_datasource import QueryAsset
 
 from foundation.database import warehouse_url
 
+# the data source of a run's validations, and of its boroughs' re-validations (see gate.py)
 DATASOURCE = "warehouse"
+DATASOURCES = (DATASOURCE, "warehouse_boroughs")
 CONNECTION_STRING = "${WAREHOUSE_URL}"
 
 
@@ -53,13 +55,13 @@ def open_context(outputs: Path):
     return context
 
 
-def replace_datasource(context, queries: dict[str, str]):
-    """The warehouse data source, recreated with one query asset per name (built in one go:
-    adding assets one by one rewrites the project's YAML each time)."""
-    if DATASOURCE in context.data_sources.all():
-        context.data_sources.delete(DATASOURCE)
-    assets = [QueryAsset(name=name, query=query,
+def replace_datasource(context, queries: dict[str, str], name: str = DATASOURCE):
+    """The warehouse data source `name`, recreated with one query asset per name (built in one
+    go: adding assets one by one rewrites the project's YAML each time)."""
+    if name in context.data_sources.all():
+        context.data_sources.delete(name)
+    assets = [QueryAsset(name=asset, query=query,
                          batch_definitions=[BatchDefinition(name="all", partitioner=None)])
-              for name, query in queries.items()]
+              for asset, query in queries.items()]
     return context.data_sources.add_postgres(datasource=PostgresDatasource(
-        name=DATASOURCE, connection_string=CONNECTION_STRING, assets=assets))
+        name=name, connection_string=CONNECTION_STRING, assets=assets))

@@ -207,6 +207,29 @@ def test_defects_block_and_leave_marts_exactly_as_they_were(gated, tmp_path):
     assert _without_timestamp(returned_after.path) == _without_timestamp(returned_before.path)
 
 
+def test_boroughs_validated_together_get_the_verdicts_they_get_alone(gated, monkeypatch):
+    """Boroughs whose checks share a validation (the default) get the same verdict, counts and
+    failing rows per borough and check as when each borough is validated alone; here with the
+    defects loaded by the test above, so that some checks fail on some boroughs and are
+    validated again borough by borough."""
+    from datetime import date
+
+    from expectations import gate
+
+    def outcome(report):
+        return sorted((r.check.borough, r.check.source, r.check.asset, r.check.name, r.passed,
+                       r.observed_value, r.observed_unit, r.rows_checked, r.error,
+                       sorted(r.failing_rows) if (r.observed_value or 0) <= 20 else len(r.failing_rows))
+                      for r in report.results)
+
+    together = gate.run_gates(date.fromisoformat(TODAY), say=lambda *a: None)
+    monkeypatch.setattr(gate, "BOROUGHS_PER_VALIDATION", 1)
+    alone = gate.run_gates(date.fromisoformat(TODAY), say=lambda *a: None)
+    assert outcome(together) == outcome(alone)
+    assert together.blocked and len(together.results) == len(alone.results) >= 100
+    assert {r.check.borough for r in together.blocking} >= {"HF", "KC", "WCC"}
+
+
 def test_a_sudden_drop_in_volume_is_flagged(gated, tmp_path):
     """A ledger period with 3 lines after periods of over 300 trips volume_change (warn)."""
     from datetime import date
