@@ -36,7 +36,7 @@ from foundation.settings import get_settings
 
 # the schemas the engineer role owns (dbt's and the migrations')
 ENGINEER_SCHEMAS = ("raw", "staging", "intermediate", "pii", "audit", "forecast", "marts", "restricted",
-                    "marts_build", "restricted_build", "marts_previous", "restricted_previous")
+                    "marts_build", "restricted_build", "marts_previous", "restricted_previous", "gates_work")
 # the relations the SEN2 return is made from (dbt_project/models/restricted/sen2_return/)
 SEN2_RETURN_PREFIX = "sen2_return_"
 # the worklist: case-level rows, no tri-borough rows; a borough analyst sees its own cases only
@@ -187,7 +187,7 @@ def grant_access(conn: psycopg.Connection, r: Roles | None = None) -> None:
     r = r or roles()
     existing = _existing(conn)
     ident = sql.Identifier
-    for schema in ("raw", "staging", "intermediate", "pii", "audit", "forecast"):
+    for schema in ("raw", "staging", "intermediate", "pii", "audit", "forecast", "gates_work"):
         if _schema_exists(conn, schema):
             conn.execute(sql.SQL("revoke all on schema {} from public").format(ident(schema)))
     if r.analyst in existing:

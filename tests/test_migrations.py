@@ -24,7 +24,7 @@ from tests.conftest import ROOT, scratch_database
 BEFORE_MIGRATIONS = "845a258"   # the last commit whose set-up ran `create ... if not exists`
 TODAY = "2026-11-30"
 # the warehouse's own schemas: what the migrations create (dbt's schemas are dbt's)
-OWN_SCHEMAS = ("raw", "audit", "forecast", "pii")
+OWN_SCHEMAS = ("raw", "audit", "forecast", "pii", "gates_work")
 
 
 def _recorded(conn) -> list[tuple[int, str, str]]:
