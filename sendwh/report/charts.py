@@ -131,8 +131,13 @@ def fan(history: Sequence[tuple[int, float]], forecast: Sequence[tuple[int, floa
         if history:                                     # join the fan to the last actual
             xs, low, mid, high = ([history[-1][0]] + xs, [float(history[-1][1])] + low,
                                   [float(history[-1][1])] + mid, [float(history[-1][1])] + high)
-        ax.fill_between(xs, low, high, color=COLOURS[0], alpha=0.25, hatch="///",
-                        edgecolor=COLOURS[0], linewidth=0, label="80% range (p10 to p90)")
+        # a light fill for the screen; the hatch and the dotted edges in dark grey, at full
+        # opacity, so the band still reads printed in black and white
+        ax.fill_between(xs, low, high, facecolor=COLOURS[0], alpha=0.2, linewidth=0)
+        ax.fill_between(xs, low, high, facecolor="none", hatch="///", edgecolor="#555555",
+                        linewidth=0, label="80% range (p10 to p90)")
+        for edge in (low, high):
+            ax.plot(xs, edge, color="#333333", linestyle=":", linewidth=0.8)
         ax.plot(xs, mid, color=COLOURS[0], linestyle="--", marker="s", markersize=3,
                 linewidth=1.4, label="median forecast")
     ax.set_ylabel(ylabel)
