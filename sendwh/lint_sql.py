@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m sendwh.lint_sql [fix]`: lint (or fix) the SQL; exit status as sqlfluff's."""
     action = (argv or sys.argv[1:] or ["lint"])[0]
     sqlfluff = str(Path(sys.executable).with_name("sqlfluff"))
-    args = [sqlfluff, action, *(str(p.relative_to(PROJECT_ROOT)) for p in PATHS)]
+    args = [sqlfluff, action, "--processes", "2", *(str(p.relative_to(PROJECT_ROOT)) for p in PATHS)]
     return subprocess.run(args, cwd=PROJECT_ROOT, env=dbt_env()).returncode
 
 
