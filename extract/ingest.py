@@ -10,6 +10,7 @@ from extract.case_extract import open_case_file
 from extract.dfe_csv import DfeStatistics
 from extract.layouts import all_layouts, get_layout
 from extract.ledger import LedgerExtract
+from extract.ledger_files import load_ledgers
 from extract.loader import LoadResult, load_file
 from extract.sen2_xml import Sen2Return
 from extract.source import SourceFile
@@ -88,8 +89,12 @@ def ingest(kind: str, paths: list[Path], borough: str | None = None,
         raise UsageError(f"unknown source kind {kind!r}: one of {', '.join(SOURCE_KINDS)}")
     if borough is not None:
         get_layout(borough)  # unknown borough -> a usage error before anything loads
+    found = list(expand(kind, paths, borough))
+    if kind == "ledger":
+        # a borough's monthly ledgers together: extract/ledger_files.py
+        return load_ledgers(found, progress)
     results = []
-    for path, who, root in list(expand(kind, paths, borough)):
+    for path, who, root in found:
         result = load_file(source_factory(kind, path, who if kind != "dfe" else None), path,
                            kind, who if kind != "dfe" else None, root=root)
         results.append(result)

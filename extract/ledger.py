@@ -12,13 +12,14 @@ from extract.errors import RejectedFile
 from extract.fields import FieldPlan, compile_plan
 from extract.landing import NeedsReader
 from extract.source import SourceFile, period_from_name
-from extract.sql_mapping import ColumnSql, cell, clean, insert_all, land_file, table_sql
+from extract.sql_mapping import ColumnSql, TableSql, cell, clean, insert_all, land_file, table_sql
 from extract.textfile import TextSource, check_cells, check_header, csv_rows
 from foundation.reference import plausible, plausible_date_range
 
 # an amount as a ledger writes it: digits with thousands commas, perhaps a sign and pence
 # (never NaN, Infinity or an exponent)
 AMOUNT = re.compile(r"-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?")
+MAX_CELL_CHARS = 100     # a ledger cell longer than this refuses the file
 _AMOUNT_SQL = r"^-?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]{1,2})?$"
 
 
@@ -72,32 +73,42 @@ class LedgerExtract(SourceFile):
         self.name_fields(LEDGER_TABLE, plan.sources)
         return records, header, index, plan
 
-    def copy_in_sql(self, conn, batch_id: int) -> dict[str, int]:
-        """The file COPYed as it is into a landing table, checked and cast in SQL with the
-        rules of rows() (extract/landing.py, extract/sql_mapping.py); NeedsReader when rows()
-        must read it."""
-        if self.spec.get("encoding", "utf-8") != "utf-8":
-            raise NeedsReader("encoding")
-        records, header, index, plan = self._header()
+    @property
+    def fiscal_year_text(self) -> str:
+        """The fiscal year as each line of this file must write it (the name's year)."""
+        year, fmt = self.name_year, self.spec["fiscal_year_format"]
+        return str(year) if fmt == "YYYY" else f"{year}{fmt[4]}{(year + 1) % 100:02d}"
+
+    @property
+    def month_texts(self) -> list[str]:
+        """The month as each line may write it: the name's, with or without its leading zero."""
+        return sorted({str(self.name_month), f"{self.name_month:02d}"})
+
+    def header(self) -> list[str]:
+        """The header row's cells (RejectedFile when it is missing or wrong)."""
+        records, header, _, _ = self._header()
         records.close()
-        landed = land_file(conn, self.read_path, len(header), self.spec.get("delimiter", ","),
-                           max_chars=100)
+        return header
+
+    def table_sql(self, strip: bool, year: sql.Composable, fiscal_year_text: sql.Composable,
+                  month_texts: sql.Composable) -> TableSql:
+        """The landing table's rows checked and cast by the rules of rows(); the name's year,
+        its spelling and the month's spellings as SQL (literals for one file, a column of
+        the file's own for files landed together, extract/ledger_files.py)."""
+        records, _, index, plan = self._header()
+        records.close()
         columns = self.spec["columns"]
-        fy, month, amount = (clean(cell(index[columns[c]]), landed.strip)
+        fy, month, amount = (clean(cell(index[columns[c]]), strip)
                              for c in ("fiscal_year", "period", "amount_gbp"))
-        year = self.name_year
-        fy_text = str(year) if self.spec["fiscal_year_format"] == "YYYY" else \
-            f"{year}{self.spec['fiscal_year_format'][4]}{(year + 1) % 100:02d}"
         v_fy, v_month, t_amount, v_amount = map(sql.Identifier, (
             "v_fiscal_year", "v_period", "t_amount_gbp", "v_amount_gbp"))
         overrides = {
-            "fiscal_year": ColumnSql("fiscal_year", sql.SQL("{}::integer").format(sql.Literal(year)),
-                                     sql.SQL("{} = {}").format(v_fy, sql.Literal(fy_text)),
+            "fiscal_year": ColumnSql("fiscal_year", sql.SQL("cast({} as integer)").format(year),
+                                     sql.SQL("{} = {}").format(v_fy, fiscal_year_text),
                                      [("v_fiscal_year", fy)]),
             # the month as the name says it, with or without its leading zero
             "period": ColumnSql("period", sql.SQL("cast({} as smallint)").format(v_month),
-                                sql.SQL("{} = any({})").format(v_month, sql.Literal(
-                                    sorted({str(self.name_month), f"{self.name_month:02d}"}))),
+                                sql.SQL("{} = any({})").format(v_month, month_texts),
                                 [("v_period", month)]),
             # digits, perhaps thousands commas, a sign and pence: without commas, the text
             # is the number's own (no exponent, no NaN, no leading zero or plus)
@@ -108,7 +119,18 @@ class LedgerExtract(SourceFile):
                     limit=sql.Literal(self.spec["max_abs_amount"])),
                 [("t_amount_gbp", amount), ("v_amount_gbp", _number(amount))]),
         }
-        table = table_sql(plan, self.date_style, self.path, landed.strip, overrides=overrides)
+        return table_sql(plan, self.date_style, self.path, strip, overrides=overrides)
+
+    def copy_in_sql(self, conn, batch_id: int) -> dict[str, int]:
+        """The file COPYed as it is into a landing table, checked and cast in SQL with the
+        rules of rows() (extract/landing.py, extract/sql_mapping.py); NeedsReader when rows()
+        must read it."""
+        if self.spec.get("encoding", "utf-8") != "utf-8":
+            raise NeedsReader("encoding")
+        landed = land_file(conn, self.read_path, len(self.header()),
+                           self.spec.get("delimiter", ","), max_chars=MAX_CELL_CHARS)
+        table = self.table_sql(landed.strip, sql.Literal(self.name_year),
+                               sql.Literal(self.fiscal_year_text), sql.Literal(self.month_texts))
         return insert_all(conn, [table], "landing", batch_id, self.borough, 2)
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
@@ -124,7 +146,7 @@ class LedgerExtract(SourceFile):
             if len(cells) != width:
                 raise RejectedFile(self.path, f"row has {len(cells)} fields, the header has "
                                    f"{width}", row=row, field=header[min(len(cells), width) - 1])
-            check_cells(self.path, row, cells, header, 100)
+            check_cells(self.path, row, cells, header, MAX_CELL_CHARS)
             values = plan.values(self.path, row, cells)
             fy = fiscal_year_start(cells[fy_pos], fy_format)
             if fy is None:

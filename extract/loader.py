@@ -84,11 +84,13 @@ _KINDS_OF_FILE = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a char
                   (stat.S_ISDIR, "a folder"))
 
 
-def read_once(path: Path, root: Path | None, into: Path) -> tuple[Path, str]:
+def read_once(path: Path, root: Path | None, into: Path, name: str | None = None
+              ) -> tuple[Path, str]:
     """Copy the file's bytes into the private folder `into`, hashing them as they are read:
     the readers read this copy, so what is loaded is what was hashed, even if the file
     changes meanwhile. Only a regular file is read, and a symbolic link only when it stays
-    inside `root` (the folder given); a refusal here copies nothing."""
+    inside `root` (the folder given); a refusal here copies nothing. The copy is named
+    `name`, or the file's own name."""
     if ".." in path.parts:
         raise RejectedFile(path, "the path climbs out of its folder ('..'): not followed, "
                            "nothing read or copied; give the file's own folder")
@@ -111,7 +113,7 @@ def read_once(path: Path, root: Path | None, into: Path) -> tuple[Path, str]:
             kind = next((name for test, name in _KINDS_OF_FILE if test(mode)), "not a regular file")
             raise RejectedFile(path, f"{kind}, not a regular file: only regular files are read, "
                                "nothing read or copied")
-        copy = into / path.name
+        copy = into / (name or path.name)
         digest = hashlib.sha256()
         with os.fdopen(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             while chunk := handle.read(COPY_CHUNK):

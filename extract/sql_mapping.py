@@ -45,7 +45,7 @@ def clean(expr: sql.Composable, strip: bool = True) -> sql.Composable:
     return sql.SQL("nullif(btrim({}, {}), '')").format(expr, sql.Literal(WHITESPACE))
 
 
-REFUSED = ("create function pg_temp.refused(anyelement) returns anyelement language plpgsql "
+REFUSED = ("create or replace function pg_temp.refused(anyelement) returns anyelement language plpgsql "
            "as $$begin raise exception 'a row the reader refuses' using errcode = '22000'; end$$")
 
 
@@ -126,12 +126,14 @@ class TableSql:
 
     types: dict[str, str]
 
-    def insert(self, landing: str, batch_id: int, borough: str | None, first_row: int,
-               row_ok: sql.Composable = TRUE) -> sql.Composed:
+    def insert(self, landing: str, batch_id: int | sql.Composable, borough: str | None,
+               first_row: int, row_ok: sql.Composable = TRUE) -> sql.Composed:
         """INSERT ... SELECT from the landing table; `row_ok` is checked on every landing row
-        (whether or not it gives this table a row)."""
+        (whether or not it gives this table a row). `batch_id`: a number, or the SQL of each
+        row's batch (files landed together, extract/ledger_files.py)."""
         table = self.plan.table
-        prefix = [sql.Literal(batch_id)] + ([sql.Literal(borough)] if table.per_borough else [])
+        batch = batch_id if isinstance(batch_id, sql.Composable) else sql.Literal(batch_id)
+        prefix = [batch] + ([sql.Literal(borough)] if table.per_borough else [])
         values = [*prefix, sql.SQL("n + {}").format(sql.Literal(first_row - 1)),
                   *(checked(c.value, c.ok, self.types.get(c.column, "text"))
                     for c in self.columns)]
