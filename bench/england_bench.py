@@ -34,7 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta, timezone
+from multiprocessing import get_context
 from pathlib import Path
 
 from rich.console import Console
@@ -70,23 +72,38 @@ def stage_generate(spec: dict) -> dict:
             "plans_at_census": sum(manifest["england"]["dfe_plans"].values())}
 
 
-def _load(loads: list[tuple[str, Path, str | None]]) -> dict:
+def _load_one(load: tuple[str, str, str | None]) -> tuple[str, int, int, float, list[str]]:
+    """One council's files of one kind (in a worker process when the load has several)."""
     from extract.ingest import ingest  # noqa: PLC0415
 
+    kind, path, borough = load
+    started = time.perf_counter()
+    results = ingest(kind, [Path(path)], borough)
+    return (kind, len(results), sum(r.rows for r in results), time.perf_counter() - started,
+            [f"{r.path.name}: {r.reason}" for r in results if r.status == "rejected"])
+
+
+def _load(loads: list[tuple[str, Path, str | None]], workers: int = 1) -> dict:
+    """Every load, in `workers` processes at once (as the DAG's mapped loads run: different
+    councils and kinds side by side); each kind's seconds are summed over the processes."""
     by_kind: dict[str, dict] = {}
     rejected: list[str] = []
-    for kind, path, borough in loads:
-        started = time.perf_counter()
-        results = ingest(kind, [path], borough)
+    jobs = [(kind, str(path), borough) for kind, path, borough in loads]
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            done = list(pool.map(_load_one, jobs))
+    else:
+        done = [_load_one(job) for job in jobs]
+    for kind, files, rows, seconds, refused in done:
         k = by_kind.setdefault(kind, {"files": 0, "rows": 0, "seconds": 0.0})
-        k["files"] += len(results)
-        k["rows"] += sum(r.rows for r in results)
-        k["seconds"] += time.perf_counter() - started
-        rejected += [f"{r.path.name}: {r.reason}" for r in results if r.status == "rejected"]
+        k["files"] += files
+        k["rows"] += rows
+        k["seconds"] += seconds
+        rejected += refused
     for k in by_kind.values():
         k["seconds"] = round(k["seconds"], 1)
-    return {"by_kind": by_kind, "rejected": rejected[:10], "rejected_count": len(rejected),
-            "rows": sum(k["rows"] for k in by_kind.values())}
+    return {"by_kind": by_kind, "workers": workers, "rejected": rejected[:10],
+            "rejected_count": len(rejected), "rows": sum(k["rows"] for k in by_kind.values())}
 
 
 def stage_load(spec: dict) -> dict:
@@ -95,7 +112,7 @@ def stage_load(spec: dict) -> dict:
     loads = [(kind, sample / b["borough"] / kind, b["borough"])
              for b in manifest["boroughs"] for kind in KINDS]
     loads += [("dfe", path, None) for path in _dfe_files(spec.get("dfe_dir"))]
-    return _load(loads)
+    return _load(loads, spec.get("workers", 1))
 
 
 def _run_results(limit: int = 15) -> dict:
@@ -145,6 +162,7 @@ def stage_forecast(spec: dict) -> dict:
 
 
 def stage_daily_load(spec: dict) -> dict:
+    # one council's few files: one process (starting workers would cost more than they save)
     return _load([(kind, Path(path), spec["council"]) for kind, path in spec["files"]])
 
 
@@ -237,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="each council at this share of its DfE count (1 = real size)")
     parser.add_argument("--councils", type=int, default=None, help="only the first N councils")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, default=2, help="processes writing the sample")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="processes writing the sample, and loading it (as the DAG's mapped loads)")
     parser.add_argument("--sample", type=Path, help="an England sample already written (skip generate)")
     parser.add_argument("--daily-council", default=None,
                         help="the council of the daily run (default: the largest, Kent)")
@@ -276,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         os.environ["SENDWH_OUTPUTS_DIR"] = str(work / "outputs")
         sample = args.sample or work / "sample"
-        base = {"sample": str(sample), "dfe_dir": dfe_dir, "today": TODAY}
+        base = {"sample": str(sample), "dfe_dir": dfe_dir, "today": TODAY, "workers": args.workers}
         if not args.sample:
             run_stage("generate", "generate", {**base, "seed": args.seed, "fraction": args.fraction,
                                                "councils": args.councils, "workers": args.workers},
