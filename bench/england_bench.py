@@ -16,7 +16,7 @@ SENDWH_BOROUGHS_FILE (the sample's boroughs.yml):
 5. daily: one council sent one new case extract and one monthly ledger (the same council
    simulated to a month later): those two loaded, then a build whose gates check that
    council's sources and every borough's marts (`sendwh build --gate-sources-of`), and the
-   forecast again.
+   forecast of the boroughs whose history changed (`sendwh forecast run --only-changed`).
 
 For each stage: the child's wall time around the work (imports excluded), its own peak RSS
 (VmHWM), and, sampled every 0.5 s by the parent, the peak PSS of the child's process tree
@@ -140,8 +140,9 @@ def stage_forecast(spec: dict) -> dict:
     from forecast import run_forecast  # noqa: PLC0415
 
     summary = run_forecast(dfe_dir=spec.get("dfe_dir") if _dfe_files(spec.get("dfe_dir")) else None,
-                           today=spec["today"])
-    return {"summary": str(summary)[:400]}
+                           today=spec["today"], only_changed=spec.get("only_changed", False))
+    return {"summary": str(summary)[:400], "boroughs": len(summary.boroughs),
+            "carried": len(summary.carried), "notes": summary.notes}
 
 
 def stage_daily_load(spec: dict) -> dict:
@@ -305,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                           server, results, write)
                 run_stage("daily_build", "build", {**day, "gate_sources_of": [council]}, server,
                           results, write)
-                run_stage("daily_forecast", "forecast", day, server, results, write)
+                run_stage("daily_forecast", "forecast", {**day, "only_changed": True}, server, results, write)
                 results["daily_run_seconds"] = round(sum(results["stages"][s]["seconds"] for s in
                                                          ("daily_load", "daily_build", "daily_forecast")), 1)
                 results["daily_fraction"] = round(results["daily_run_seconds"] / results["full_run_seconds"], 2)
