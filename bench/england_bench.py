@@ -130,7 +130,7 @@ def stage_build(spec: dict) -> dict:
     lines: list[str] = []
     status = build(today=spec["today"], select=spec.get("select"), quiet=True,
                    say=lambda *a: lines.append(" ".join(map(str, a))),
-                   gate_sources_of=spec.get("gate_sources_of"))
+                   gate_sources_of=spec.get("gate_sources_of"), only_changed=spec.get("only_changed", False))
     marks.append(("end", time.perf_counter()))
     parts = {name: round(marks[i + 1][1] - t, 1) for i, (name, t) in enumerate(marks[:-1])}
     return {"status": status, "parts_seconds": parts, "dbt": _run_results(), "said": lines[-12:]}
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
                 day = {**base, "today": today}
                 run_stage("daily_load", "daily_load", {**day, "council": council, "files": files},
                           server, results, write)
-                run_stage("daily_build", "build", {**day, "gate_sources_of": [council]}, server,
+                run_stage("daily_build", "build", {**day, "gate_sources_of": [council], "only_changed": True}, server,
                           results, write)
                 run_stage("daily_forecast", "forecast", {**day, "only_changed": True}, server, results, write)
                 results["daily_run_seconds"] = round(sum(results["stages"][s]["seconds"] for s in
