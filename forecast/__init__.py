@@ -9,7 +9,7 @@ Modules: published (DfE's files), aggregate (the cohort model on published count
 baselines (the simple rules), leading (the leading-indicator regression), candidates (every
 forecast at one origin), combination (the combined model, chosen on earlier origins),
 history (the warehouse), model (the person-level cohort model), boroughs, councils,
-backtest, store (forecast tables), report, cli.
+backtest, store (forecast tables), carry (what a daily run keeps), report, cli.
 """
 from __future__ import annotations
 
@@ -104,14 +104,14 @@ def _forecast_boroughs(conn, history: dict, horizon: int, config: ModelConfig, s
     all_scenarios = [Scenario()] + list(scenarios)
     keys = [json.dumps(vars(s), sort_keys=True) for s in all_scenarios]   # a path file's scenario
     previous, unchanged = carry.unchanged_boroughs(conn, digests) if only_changed else (None, {})
-    reuse: list[dict] = [{} for _ in all_scenarios]
+    kept_origins = {}
     for borough in sorted(unchanged):
-        paths = [cache.load(borough, digests[borough], key) for key in keys]
-        if all(p is not None for p in paths):
-            for i, p in enumerate(paths):
-                reuse[i][borough] = p
+        origins = [cache.origin(borough, digests[borough], key) for key in keys]
+        if all(origin is not None for origin in origins):
+            kept_origins[borough] = origins[0]
         else:
             del unchanged[borough]      # no paths for its share of 'ALL': forecast it again
+    reuse = [cache.paths(digests, key, unchanged) for key in keys]
     changed = {b: rows for b, rows in history.items() if b not in unchanged}
     rows, fits = [], {}
     for i, (scenario, key) in enumerate(zip(all_scenarios, keys)):
@@ -122,7 +122,7 @@ def _forecast_boroughs(conn, history: dict, horizon: int, config: ModelConfig, s
         if i == 0:
             fits = fitted
     run_id = store.new_run_id("borough")
-    origins = [f.origin for f in fits.values()] + [origin for origin, _ in reuse[0].values()]
+    origins = [f.origin for f in fits.values()] + list(kept_origins.values())
     origin = max(origins)
     rates = {b: rates_summary(f) for b, f in fits.items()} | unchanged
     store.write_demand(conn, rows, run_id=run_id, started_at=started, origin_year=origin,

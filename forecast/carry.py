@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
 
@@ -106,6 +107,17 @@ class PathCache:
         partial.write_bytes(header.encode() + b"\n" + zlib.compress(banded.astype(dtype).tobytes(), 1))
         partial.replace(target)
 
+    def origin(self, borough: str, digest: str, scenario: str) -> int | None:
+        """The origin of the paths kept for these inputs, None when there is no file."""
+        try:
+            with self._path(borough, digest, scenario).open("rb") as handle:
+                return json.loads(handle.readline())["origin"]
+        except FileNotFoundError:
+            return None
+
+    def paths(self, digests: dict[str, str], scenario: str, boroughs) -> "KeptPaths":
+        return KeptPaths(self, digests, scenario, boroughs)
+
     def load(self, borough: str, digest: str, scenario: str) -> tuple[int, np.ndarray] | None:
         """(origin, banded paths as int64) or None when there is no file for these inputs."""
         try:
@@ -116,6 +128,31 @@ class PathCache:
         meta = json.loads(header)
         banded = np.frombuffer(zlib.decompress(body), dtype=np.dtype(meta["dtype"]))
         return meta["origin"], banded.reshape(meta["shape"]).astype(np.int64)
+
+
+class KeptPaths(Mapping):
+    """{borough: (origin, banded paths)} read from the files one borough at a time, when
+    asked (forecast_boroughs' `reuse`): only one borough's paths are in memory at once."""
+
+    def __init__(self, cache: PathCache, digests: dict[str, str], scenario: str, boroughs):
+        self.cache, self.digests, self.scenario, self.boroughs = cache, digests, scenario, sorted(boroughs)
+
+    def __getitem__(self, borough: str) -> tuple[int, np.ndarray]:
+        if borough not in self.boroughs:
+            raise KeyError(borough)
+        kept = self.cache.load(borough, self.digests[borough], self.scenario)
+        if kept is None:
+            raise KeyError(f"{borough}: its kept paths are gone")
+        return kept
+
+    def __contains__(self, borough) -> bool:     # without reading the file (Mapping's would)
+        return borough in self.boroughs
+
+    def __iter__(self):
+        return iter(self.boroughs)
+
+    def __len__(self) -> int:
+        return len(self.boroughs)
 
 
 def dfe_digest(dfe_dir: Path, settings: dict) -> str:
