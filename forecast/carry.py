@@ -12,7 +12,7 @@ be forecast to the very same rows: its rows are kept (given the new run's id) in
 The all-borough rows ('ALL') sum every borough's simulated paths path by path, so they need
 the unchanged boroughs' paths too: each run keeps each borough's banded paths in
 `<outputs>/forecast-paths/` (one file per borough and scenario, named by the digest of the
-inputs they came from; about 0.7 MB a council at a tenth of its DfE size). A borough whose
+inputs they came from; about 0.4 MB a council at a tenth of its DfE size). A borough whose
 file is missing is forecast again. The 'ALL' rows are then summed in the same order from the
 same numbers as a full run's, so they are equal too.
 
