@@ -91,33 +91,48 @@ def summary_rows(borough: str, origin: int, banded: np.ndarray, scenario: str = 
 def forecast_boroughs(history: dict[str, list[tuple]], horizon: int = 3, origin: int | None = None,
                       config: ModelConfig | None = None, scenario: Scenario | None = None,
                       progress=None, unit_costs: dict[str, dict[str, float]] | None = None,
+                      reuse: dict[str, tuple[int, np.ndarray]] | None = None, keep=None,
                       ) -> tuple[list[dict], dict[str, CohortFit]]:
     """Rows for every borough and for the tri-borough total ('ALL': paths summed by index,
-    the boroughs simulated independently). unit_costs: borough -> placement group -> GBP."""
+    the boroughs simulated independently). unit_costs: borough -> placement group -> GBP.
+
+    reuse: borough -> (origin, banded paths) of boroughs not forecast again (their rows are
+    carried over from the run that made the paths: forecast.carry); their paths enter 'ALL'
+    in the same order as if they had been simulated. keep(borough, origin, banded) is called
+    with each borough's paths as they are simulated."""
     config = config or ModelConfig()
     scenario = scenario or Scenario()
     unit_costs = unit_costs or {}
+    reuse = reuse or {}
     rows, fits, tri, tri_cost = [], {}, None, None
     tri_priced = np.zeros(len(PLACEMENTS), bool)
     origins = {}
-    for borough, records in sorted(history.items()):
-        trans = count_transitions(records)
-        if not trans.stock:
-            continue
-        start = origin if origin in trans.stock else max(trans.stock)
-        fit = fit_cohort(trans, start, config)
-        sims = simulate(fit, horizon, scenario, rng=np.random.default_rng(config.seed + sum(map(ord, borough))))
-        banded = band_paths(sims)
+    for borough in sorted(set(history) | set(reuse)):
         unit_cost = unit_cost_vector(unit_costs.get(borough))
-        costs = cost_paths(banded, unit_cost)
-        rows += summary_rows(borough, start, banded, scenario.name, costs, np.isfinite(unit_cost))
-        fits[borough], origins[borough] = fit, start
+        if borough in reuse:
+            start, banded = reuse[borough]
+            costs = cost_paths(banded, unit_cost)
+        else:
+            trans = count_transitions(history[borough])
+            if not trans.stock:
+                continue
+            start = origin if origin in trans.stock else max(trans.stock)
+            fit = fit_cohort(trans, start, config)
+            sims = simulate(fit, horizon, scenario,
+                            rng=np.random.default_rng(config.seed + sum(map(ord, borough))))
+            banded = band_paths(sims)
+            costs = cost_paths(banded, unit_cost)
+            rows += summary_rows(borough, start, banded, scenario.name, costs, np.isfinite(unit_cost))
+            fits[borough] = fit
+            if keep:
+                keep(borough, start, banded)
+        origins[borough] = start
         if len(set(origins.values())) == 1:
             tri = banded if tri is None else tri + banded
             tri_cost = costs if tri_cost is None else tri_cost + costs
             tri_priced |= np.isfinite(unit_cost)
         if progress:
             progress(borough)
-    if tri is not None and len(fits) > 1 and len(set(origins.values())) == 1:
+    if tri is not None and len(origins) > 1 and len(set(origins.values())) == 1:
         rows += summary_rows("ALL", next(iter(origins.values())), tri, scenario.name, tri_cost, tri_priced)
     return rows, fits

@@ -32,12 +32,16 @@ def _copy(conn, table: str, columns: tuple[str, ...], rows: list[dict]) -> None:
 
 
 def write_demand(conn, rows: list[dict], *, run_id: str, started_at: datetime, origin_year: int | None,
-                 settings: dict, summary: dict) -> None:
-    """Replace the forecast of every borough in `rows` (one transaction)."""
+                 settings: dict, summary: dict, carried: list[str] = (), carried_from: str | None = None) -> None:
+    """Replace the forecast of every borough in `rows` (one transaction); the rows of the
+    boroughs `carried` over from run `carried_from` (forecast.carry) become this run's."""
     boroughs = sorted({r["borough"] for r in rows})
     with conn.transaction():
         _record_run(conn, run_id, "borough", started_at, origin_year, settings, summary)
         conn.execute("delete from forecast.demand where borough = any(%s)", (boroughs,))
+        if carried:
+            conn.execute("update forecast.demand set run_id = %s where borough = any(%s) and run_id = %s",
+                         (run_id, sorted(carried), carried_from))
         _copy(conn, "forecast.demand", DEMAND_COLUMNS, [dict(r, run_id=run_id) for r in rows])
 
 

@@ -128,10 +128,13 @@ def connect(autocommit: bool = False) -> Iterator[psycopg.Connection]:
 
 def analyze_raw() -> None:
     """Planner statistics for the raw tables after a load (autovacuum may be minutes away;
-    without them dbt's joins over a freshly loaded batch are planned as nested loops)."""
+    without them dbt's joins over a freshly loaded batch are planned as nested loops): the
+    tables changed since they were last analysed, or never analysed (a daily load changes a
+    few; analysing the others again would only sample the same rows)."""
     with connect(autocommit=True) as conn:
         conn.execute("analyze raw.boroughs")
         for (table,) in conn.execute(
                 "select format('%I.%I', schemaname, relname) from pg_stat_user_tables "
-                "where schemaname in ('raw', 'audit')").fetchall():
+                "where schemaname in ('raw', 'audit') and (n_mod_since_analyze > 0 "
+                "or coalesce(last_analyze, last_autoanalyze) is null)").fetchall():
             conn.execute(f"analyze {table}")

@@ -62,6 +62,17 @@ class BuildRun:
                           (run_id, self.build_id))
         pause_point("gates")
 
+    def dbt_project_checked(self, digest: str) -> bool:
+        """Did the last published build load every seed and pass every unit test of the dbt
+        project as it is now (`digest`)?"""
+        row = self.conn.execute("select dbt_project from audit.build_runs where outcome = 'published' "
+                                "and dbt_project is not null order by build_id desc limit 1").fetchone()
+        return bool(row) and row[0] == digest
+
+    def dbt_project_ran(self, digest: str) -> None:
+        self.conn.execute("update audit.build_runs set dbt_project = %s where build_id = %s",
+                          (digest, self.build_id))
+
     def finish(self, outcome: str) -> None:
         self.outcome = outcome
         self.conn.execute("update audit.build_runs set outcome = %s, stage = 'done', "

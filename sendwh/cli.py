@@ -149,6 +149,9 @@ def build(
     gate_sources_of: Optional[str] = typer.Option(
         None, help="gate only these boroughs' sources, comma-separated (those that sent files "
                    "since the last build); the marts are gated for every borough"),
+    only_changed: bool = typer.Option(
+        False, "--only-changed", help="the daily build: skip dbt's seeds and unit tests when the dbt "
+                                      "project is the last published build's (they do not depend on data)"),
 ) -> None:
     """Write, audit, publish: dbt builds the marts into a build schema, the quality gates
     check sources and marts, and the marts are published only when nothing blocks
@@ -157,7 +160,7 @@ def build(
 
     sources_of = [b.strip() for b in gate_sources_of.split(",") if b.strip()] if gate_sources_of else None
     status = run_build(today=today or get_settings().today or None, select=select,
-                       gate_sources_of=sources_of)
+                       gate_sources_of=sources_of, only_changed=only_changed)
     raise typer.Exit(0 if status == 0 else 1)
 
 

@@ -9,6 +9,7 @@ leaves no dbt behind to collide with the next one.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import os
 import signal
@@ -123,6 +124,18 @@ def run_child(args: list[str], **popen) -> int:
             child.wait()
         if received:
             signal.raise_signal(received[0])
+
+
+def project_digest() -> str:
+    """sha256 of the dbt project's own files (models, macros, seeds, tests, settings) and of
+    dbt's version: what its seeds and unit tests depend on."""
+    from importlib.metadata import version  # noqa: PLC0415
+
+    digest = hashlib.sha256(f"dbt-core {version('dbt-core')} dbt-postgres {version('dbt-postgres')}".encode())
+    for path in sorted(p for p in DBT_PROJECT.rglob("*") if p.is_file() and p.suffix in (".sql", ".yml", ".csv")
+                       and not {"target", "logs", "dbt_packages"} & set(p.relative_to(DBT_PROJECT).parts)):
+        digest.update(str(path.relative_to(DBT_PROJECT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def expected_relations() -> dict[str, set[str]]:

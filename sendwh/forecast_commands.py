@@ -113,7 +113,11 @@ def run(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="Also bac
         joiner_multiplier: float = typer.Option(1.0, min=0.0, help="Scenario: new plans x this."),
         independent_to_special: float = typer.Option(
             0.0, min=0.0, max=1.0, help="Scenario: this share of new independent/non-maintained "
-                                        "placements made in maintained special schools instead.")) -> None:
+                                        "placements made in maintained special schools instead."),
+        only_changed: bool = typer.Option(
+            False, "--only-changed", help="Forecast again only the boroughs whose history (or unit costs) "
+                                          "changed since the last run and keep the others' rows; reuse the "
+                                          "backtest while DfE's files are unchanged.")) -> None:
     """Fit each borough in the warehouse and write the forecast tables (the baseline, and a
     scenario beside it when a lever is moved)."""
     from forecast import run_forecast  # noqa: PLC0415 - see HEAVY
@@ -135,7 +139,7 @@ def run(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="Also bac
     setup()
     try:
         with console.status("forecasting the boroughs in the warehouse"):
-            summary = run_forecast(dfe_dir=dfe_dir, today=today, scenarios=scenarios)
+            summary = run_forecast(dfe_dir=dfe_dir, today=today, scenarios=scenarios, only_changed=only_changed)
     except DfeDataError as error:
         _usage(str(error))
     except NotPublished as error:
@@ -143,6 +147,8 @@ def run(dfe_dir: Optional[Path] = typer.Option(None, "--dfe-dir", help="Also bac
         raise typer.Exit(1)
     if summary.published_from:
         console.print(f"history from {summary.published_from}")
+    if summary.carried:
+        console.print(f"unchanged since the last run, rows kept: {', '.join(summary.carried)}")
     with connect() as conn:
         for line in tri_borough_summary_lines(conn):
             console.print(line)

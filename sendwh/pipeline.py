@@ -14,22 +14,24 @@ from expectations.publish import BUILD_SCHEMAS, PublishError, publish
 from foundation.database import analyze_raw, connect
 from foundation.schema import setup
 from sendwh.build_runs import BuildRefused, BuildRun, build_run, pause_point
-from sendwh.dbt_runner import expected_relations, run_dbt
+from sendwh.dbt_runner import expected_relations, project_digest, run_dbt
 
 
 def build(today: str | None = None, select: str | None = None, quiet: bool = False,
-          say=print, gate_sources_of: list[str] | None = None) -> int:
+          say=print, gate_sources_of: list[str] | None = None, only_changed: bool = False) -> int:
     """Write, audit, publish: dbt builds the marts and the restricted models into their build
     schemas, the quality gates check sources and marts, and only if no blocking check failed
     are both published.
     Returns 0 when published, 1 when dbt failed, the gates blocked (marts unchanged) or
     another build is running (nothing done).
     gate_sources_of: gate only these boroughs' sources (the ones that sent files since the
-    last build); the marts are gated for every borough."""
+    last build); the marts are gated for every borough.
+    only_changed: skip dbt's seeds and unit tests when the dbt project's files are those of
+    the last published build that ran them (they do not depend on the data)."""
     setup()     # the build's record is a migration's table
     try:
         with build_run(say=say) as run:
-            status, outcome = _build(run, today, select, quiet, say, gate_sources_of)
+            status, outcome = _build(run, today, select, quiet, say, gate_sources_of, only_changed)
             run.finish(outcome)
             return status
     except BuildRefused as refused:
@@ -38,14 +40,21 @@ def build(today: str | None = None, select: str | None = None, quiet: bool = Fal
 
 
 def _build(run: BuildRun, today: str | None, select: str | None, quiet: bool,
-           say, gate_sources_of: list[str] | None = None) -> tuple[int, str]:
+           say, gate_sources_of: list[str] | None = None, only_changed: bool = False) -> tuple[int, str]:
     analyze_raw()
     run.stage("dbt")
     command = ["build"] + (["--select", select] if select else [])
+    project = project_digest()
+    skip = only_changed and not select and run.dbt_project_checked(project)
+    if skip:
+        command += ["--exclude", "resource_type:seed", "resource_type:unit_test"]
+        say("dbt: seeds and unit tests skipped (the dbt project is the last published build's)")
     status = run_dbt(command, today=today, quiet=quiet)
     if status != 0:
         say("dbt build failed: nothing published, the marts are as they were")
         return 1, "dbt_failed"
+    if not select and not skip:
+        run.dbt_project_ran(project)
     run.stage("gates")
     status = gate_and_publish(today, say=say, run=run, sources_of=gate_sources_of)
     return status, "published" if status == 0 else "blocked"
