@@ -1,4 +1,4 @@
--- Migration 0011 (issue 15, item 3): what a build's dbt ran its seeds and unit tests on. A
+-- Migration 0012 (issue 15, item 3): what a build's dbt ran its seeds and unit tests on. A
 -- daily build (`sendwh build --only-changed`) skips both when the dbt project's files are
 -- those of the last published build that ran them: seeds are the project's own files, loaded
 -- into `staging` (never swapped), and unit tests check the models' SQL on fixed inputs, so
