@@ -39,7 +39,7 @@ from foundation.database import analyze_raw
 from foundation.schema import setup
 from foundation.settings import get_settings
 from sendwh.assets import PUBLISHED_MARTS
-from sendwh.dbt_producer import rebuild_on_retry
+from sendwh.dbt_producer import end_in_triggerer, rebuild_on_retry
 
 DBT_PROJECT = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST = DBT_PROJECT / "target" / "manifest.json"
@@ -186,7 +186,8 @@ def send_warehouse():
 
 
 def after_the_build(group) -> None:
-    """Each model's sensor starts once the producer's `dbt build` has finished.
+    """Each model's task starts once the producer's `dbt build` has finished, and ends in the
+    triggerer.
 
     Cosmos puts the producer beside the sensors in a task group; a sensor that starts first
     waits (deferred) for its model's event. Starting them after the producer costs little
@@ -195,13 +196,26 @@ def after_the_build(group) -> None:
     `upstream_failed` and nothing downstream runs. Because no sensor has read anything
     before the producer ends, a second try of the producer (a task reset after its scheduler
     died) builds everything again (`RebuildingProducer`) rather than skip, as Cosmos's own
-    producer does, and leave each sensor to start a dbt process for its model."""
+    producer does, and leave each sensor to start a dbt process for its model.
+
+    Every model's task hangs from the producer alone, not from its parent models' tasks:
+    once the build is over, an edge between two model tasks decides nothing (the build ran
+    them in dbt's order, and a failure fails the producer), but it made the scheduler start
+    the tasks in as many waves as the longest chain of models (9), a few seconds each. The
+    lineage is in dbt's docs, which the DAG writes (`dbt_docs`). Under the scheduler each
+    model's task starts and ends in the triggerer (`end_in_triggerer`), without a worker
+    process of its own."""
     producer = next(t for t in group.children.values() if t.task_id.endswith("dbt_producer_watcher"))
     rebuild_on_retry(producer)
     for node in group.children.values():
-        if node is not producer and not node.upstream_list and not node.task_id.endswith("_done"):
-            producer >> node
-            node.trigger_rule = "none_failed"
+        if node is producer or node.task_id.endswith("_done"):
+            continue
+        end_in_triggerer(node)   # under the scheduler: no worker process per model
+        for upstream in list(node.upstream_list):   # the model's parents: see the docstring
+            upstream.downstream_task_ids.discard(node.task_id)
+            node.upstream_task_ids.discard(upstream.task_id)
+        producer >> node
+        node.trigger_rule = "none_failed"
 
 
 send_warehouse_dag = send_warehouse()
