@@ -16,6 +16,7 @@ import them when they run, so that parsing this file (Airflow's DAG processor do
 """
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,6 +49,7 @@ DBT_EXECUTABLE = Path(sys.executable).with_name("sendwh-dbt")
 
 
 SETTINGS = get_settings()
+INGEST_AT_ONCE = max(2, os.cpu_count() or 2)
 
 
 @dag(
@@ -81,7 +83,11 @@ def send_warehouse():
 
         return plan(params["source_dir"], params.get("dfe_dir") or None)
 
-    @task(retries=3, retry_delay=timedelta(seconds=10))
+    # as many loads at a time as this machine has cores: each is busy in Python and in
+    # PostgreSQL, so more only share the cores (and slow the longest load, DfE's, which the
+    # others then wait for); on 2 cores, 8 at a time took 83 s where these loads one after
+    # another took 64 s
+    @task(retries=3, retry_delay=timedelta(seconds=10), max_active_tis_per_dagrun=INGEST_AT_ONCE)
     def ingest_source(load: dict) -> dict:
         from extract.ingest import run_load  # noqa: PLC0415 - the readers load openpyxl and numpy
 
