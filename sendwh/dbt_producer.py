@@ -25,6 +25,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.triggers.base import (
     BaseTrigger,
     StartTriggerArgs,
@@ -42,7 +43,7 @@ from cosmos.operators._watcher.state import (
     is_dbt_node_status_success,
     is_dbt_node_status_terminal,
 )
-from cosmos.operators.watcher import DbtProducerWatcherOperator
+from cosmos.operators.watcher import DbtProducerWatcherOperator, DbtRunWatcherOperator
 
 
 class RebuildingProducer(DbtProducerWatcherOperator):
@@ -132,12 +133,37 @@ class ModelResultTrigger(BaseTrigger):
             await asyncio.sleep(self.poke_interval)
 
 
+class ModelResultSensor(DbtRunWatcherOperator):
+    """Cosmos's model sensor that, run in a worker or in-process (`dag.test()`), reads its
+    model's result once: one XCom, where Cosmos's first poke asks the API for the producer's
+    state, its startup events, the status, the compiled SQL (to show it as the task's
+    rendered template, written back) and dbt's event. A result not there yet (the producer
+    still running, or a node it never reports) goes to Cosmos's own sensor."""
+
+    def execute(self, context: Any, **kwargs: Any) -> None:
+        value = context["ti"].xcom_pull(task_ids=self.producer_task_id,
+                                        key=get_status_xcom_key(self.model_unique_id))
+        status = value.get("status") if isinstance(value, dict) else value
+        if not is_dbt_node_status_terminal(status):
+            return super().execute(context, **kwargs)
+        self.log.info("dbt reported %s: %s (producer %s)", self.model_unique_id, status, self.producer_task_id)
+        if is_dbt_node_status_skipped(status):
+            raise AirflowSkipException(f"dbt skipped {self.model_unique_id}")
+        if not is_dbt_node_status_success(status):
+            raise AirflowFailException(f"dbt reported {self.model_unique_id} {status}: see "
+                                       f"{self.producer_task_id}'s log")
+        return None
+
+
 def end_in_triggerer(sensor: Any) -> None:
-    """Start a model's task in the triggerer, where `ModelResultTrigger` ends it (no worker).
-    Any other task of the group (Cosmos's EmptyOperator for an ephemeral model, which the
-    scheduler marks done without running it) is left as it is."""
+    """Start a model's task in the triggerer, where `ModelResultTrigger` ends it (no worker);
+    run anywhere else (`dag.test()`), it is a `ModelResultSensor`. Any other task of the group
+    (Cosmos's EmptyOperator for an ephemeral model, which the scheduler marks done without
+    running it) is left as it is."""
     if not isinstance(sensor, BaseConsumerSensor):
         return
+    if type(sensor) is DbtRunWatcherOperator:
+        sensor.__class__ = ModelResultSensor
     sensor.start_from_trigger = True
     sensor.start_trigger_args = StartTriggerArgs(
         trigger_cls=f"{ModelResultTrigger.__module__}.{ModelResultTrigger.__qualname__}",
