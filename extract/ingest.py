@@ -105,12 +105,14 @@ def ingest(kind: str, paths: list[Path], borough: str | None = None,
 
 # --- the Airflow-facing functions: plain dicts in and out -------------------------------
 def plan_loads(source_dir: str | Path, dfe_dir: str | Path | None = None) -> list[dict]:
-    """One load per borough and source kind found under `source_dir` (BOROUGH/kind/...)."""
+    """One load per borough and source kind found under `source_dir` (BOROUGH/kind/...), and
+    DfE's: one per release folder (`dfe_loads`). The DfE loads come first: they are the
+    longest (2.3 million rows), and the DAG maps its loads in this order, a few at a time."""
     root = Path(source_dir)
     if not root.is_dir():
         raise UsageError(f"{root}: the source folder does not exist (run `sendwh sample` first?)")
     known = all_layouts()
-    loads = []
+    loads = dfe_loads(dfe_dir) if dfe_dir else []
     for borough_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         if borough_dir.name not in known:
             continue
@@ -118,9 +120,19 @@ def plan_loads(source_dir: str | Path, dfe_dir: str | Path | None = None) -> lis
             if (borough_dir / kind).is_dir():
                 loads.append({"kind": kind, "borough": borough_dir.name,
                               "path": str(borough_dir / kind)})
-    if dfe_dir:
-        loads.append({"kind": "dfe", "borough": None, "path": str(dfe_dir)})
     return loads
+
+
+def dfe_loads(dfe_dir: str | Path) -> list[dict]:
+    """DfE's folder as one load per release sub-folder (`release-2025/`, ...), which can run
+    side by side: a DfE file's period is its release, so two releases never supersede each
+    other's files. A folder with DfE files of its own (not in a release folder) stays one load."""
+    folder = Path(dfe_dir)
+    releases = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    if not releases or any(fnmatch.fnmatch(p.name, pat) for p in folder.iterdir() if not p.is_dir()
+                           for pat in _patterns("dfe", None)):
+        return [{"kind": "dfe", "borough": None, "path": str(folder)}]
+    return [{"kind": "dfe", "borough": None, "path": str(release)} for release in releases]
 
 
 def run_load(load: dict) -> dict:

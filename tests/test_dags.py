@@ -21,6 +21,14 @@ def test_dag_folder_imports_without_errors():
     assert "send_warehouse" in bag.dag_ids
     dag = bag.get_dag("send_warehouse")
     assert dag.task_dict["ingest_source"].retries >= 2
+    # every model's task hangs from the producer alone and, under the scheduler, starts and
+    # ends in the triggerer (sendwh/dbt_producer.py)
+    producer = "dbt_build.dbt_producer_watcher"
+    models = [t for t in dag.tasks if t.task_id.startswith("dbt_build.") and t.task_id.endswith("_run")
+              and t.start_from_trigger]
+    assert len(models) > 50
+    assert all(t.upstream_task_ids == {producer} for t in models)
+    assert {t.start_trigger_args.trigger_cls for t in models} == {"sendwh.dbt_producer.ModelResultTrigger"}
 
 
 def test_a_refused_file_holds_publishing_back_until_a_good_one_replaces_it(files, db):
