@@ -53,7 +53,7 @@ bench: venv
 	$(BIN)/python -m bench.loader_bench
 	$(BIN)/python -m bench.sen2_bench
 	$(BIN)/python -m bench.dag_bench
-	$(BIN)/python -m bench.england_bench --councils 40
+	$(BIN)/python -m bench.england_bench
 
 db-stop: venv
 	$(BIN)/sendwh db stop
