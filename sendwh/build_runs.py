@@ -73,6 +73,12 @@ class BuildRun:
         self.conn.execute("update audit.build_runs set dbt_project = %s where build_id = %s",
                           (digest, self.build_id))
 
+    def built(self, project: str, today, boroughs: list[str] | None) -> None:
+        """What this build's dbt builds on (the next daily build compares: sendwh/borough_scope.py)."""
+        self.conn.execute("update audit.build_runs set built_project = %s, built_today = %s, "
+                          "built_boroughs = %s where build_id = %s",
+                          (project, today, boroughs, self.build_id))
+
     def finish(self, outcome: str) -> None:
         self.outcome = outcome
         self.conn.execute("update audit.build_runs set outcome = %s, stage = 'done', "

@@ -61,16 +61,20 @@ def prepare_database(command: list[str] | None = None) -> None:
         record_step("dbt", " ".join(command))
 
 
-def dbt_args(command: list[str], today: str | None = None) -> list[str]:
+def dbt_args(command: list[str], today: str | None = None, variables: dict | None = None) -> list[str]:
+    """dbt's arguments: the command, then `--vars` (JSON, which is YAML) with `today` and any
+    other `variables` (e.g. the daily build's changed_boroughs)."""
     args = list(command)
-    if today:
-        args += ["--vars", f"{{today: '{today}'}}"]
+    values = {**({"today": today} if today else {}), **(variables or {})}
+    if values:
+        args += ["--vars", json.dumps(values)]
     return args
 
 
-def run_dbt(command: list[str], today: str | None = None, quiet: bool = False) -> int:
+def run_dbt(command: list[str], today: str | None = None, quiet: bool = False,
+            variables: dict | None = None) -> int:
     """Run a dbt command in the project folder; returns dbt's exit status."""
-    args = [dbt_executable(), *dbt_args(command, today)]
+    args = [dbt_executable(), *dbt_args(command, today, variables)]
     prepare_database(args[1:])
     return run_child(args, cwd=DBT_PROJECT, env=dbt_env(),
                      stdout=subprocess.DEVNULL if quiet else None)
@@ -148,6 +152,19 @@ def expected_relations() -> dict[str, set[str]]:
         if node["resource_type"] == "model" and schema in out and node["config"].get("enabled", True):
             out[schema].add(node.get("alias") or node["name"])
     return out
+
+
+def borough_incremental_models() -> dict[str, list[str]]:
+    """{schema dbt builds it in: [relation, ...]} for every model incremental by borough
+    (dbt_project/macros/borough_scope.sql), from dbt's manifest."""
+    manifest = json.loads(ensure_manifest().read_text())
+    out: dict[str, list[str]] = {}
+    for node in manifest["nodes"].values():
+        config = node["config"]
+        if node["resource_type"] == "model" and config.get("incremental_strategy") == "borough_replace":
+            schema = BUILD_SCHEMAS.get(config.get("schema"), node["schema"])
+            out.setdefault(schema, []).append(node.get("alias") or node["name"])
+    return {schema: sorted(names) for schema, names in sorted(out.items())}
 
 
 def expected_marts() -> set[str]:

@@ -12,8 +12,9 @@ from datetime import date
 from expectations.publish import BUILD_SCHEMAS, PublishError, publish
 from foundation.database import analyze_raw, connect
 from foundation.schema import setup
+from sendwh.borough_scope import copy_published, daily_scope
 from sendwh.build_runs import BuildRefused, BuildRun, build_run, pause_point
-from sendwh.dbt_runner import expected_relations, project_digest, run_dbt
+from sendwh.dbt_runner import borough_incremental_models, expected_relations, project_digest, run_dbt
 
 
 def build(today: str | None = None, select: str | None = None, quiet: bool = False,
@@ -26,7 +27,9 @@ def build(today: str | None = None, select: str | None = None, quiet: bool = Fal
     gate_sources_of: gate only these boroughs' sources (the ones that sent files since the
     last build); the marts are gated for every borough.
     only_changed: skip dbt's seeds and unit tests when the dbt project's files are those of
-    the last published build that ran them (they do not depend on the data)."""
+    the last published build that ran them (they do not depend on the data), and rebuild only
+    the boroughs with files since the last build when that is safe (sendwh/borough_scope.py;
+    their sources are then the ones gated, unless gate_sources_of says otherwise)."""
     setup()     # the build's record is a migration's table
     try:
         with build_run(say=say) as run:
@@ -48,7 +51,17 @@ def _build(run: BuildRun, today: str | None, select: str | None, quiet: bool,
     if skip:
         command += ["--exclude", "resource_type:seed", "resource_type:unit_test"]
         say("dbt: seeds and unit tests skipped (the dbt project is the last published build's)")
-    status = run_dbt(command, today=today, quiet=quiet)
+    variables = {}
+    boroughs = None
+    if only_changed and not select:
+        boroughs = _borough_scope(run, project, today, say)
+    elif not select:
+        run.built(project, _today(today), None)
+    if boroughs is not None:
+        variables["changed_boroughs"] = boroughs
+        if gate_sources_of is None:
+            gate_sources_of = boroughs
+    status = run_dbt(command, today=today, quiet=quiet, variables=variables)
     if status != 0:
         say("dbt build failed: nothing published, the marts are as they were")
         return 1, "dbt_failed"
@@ -57,6 +70,26 @@ def _build(run: BuildRun, today: str | None, select: str | None, quiet: bool,
     run.stage("gates")
     status = gate_and_publish(today, say=say, run=run, sources_of=gate_sources_of)
     return status, "published" if status == 0 else "blocked"
+
+
+def _today(today: str | None) -> date:
+    return date.fromisoformat(today) if today else date.today()
+
+
+def _borough_scope(run: BuildRun, project: str, today: str | None, say) -> list[str] | None:
+    """The boroughs a daily build rebuilds (None: every borough), recorded with the build; the
+    published tables of the models incremental by borough copied into the build schemas."""
+    day = _today(today)
+    scope = daily_scope(run.conn, run.build_id, project, day)
+    run.built(project, day, scope.boroughs)
+    if scope.boroughs is None:
+        say(f"dbt: every borough rebuilt ({scope.reason})")
+        return None
+    with connect() as conn:
+        copied = copy_published(conn, borough_incremental_models())
+    say(f"dbt: only the changed boroughs rebuilt ({scope.reason}); "
+        f"{copied:,} published rows copied into the build schemas")
+    return scope.boroughs
 
 
 def gate_and_publish(today: str | None = None, say=print, run: BuildRun | None = None,

@@ -69,3 +69,110 @@ def test_the_daily_build_skips_seeds_and_unit_tests(builds):
 def test_the_daily_build_publishes_what_a_full_build_publishes(builds):
     assert len(builds["daily"]) > 20
     assert builds["daily"] == builds["full"] == builds["before"]
+
+
+# --- a daily build that rebuilds one borough -------------------------------------------------
+DAY_AFTER = "2026-12-31"    # HF's files simulated a month on; no January census in between
+
+
+def intermediate(conn) -> dict[str, str]:
+    """The same digest for the tables built in place (intermediate and pii)."""
+    names = conn.execute("select table_schema, table_name from information_schema.tables "
+                         "where table_schema in ('intermediate', 'pii') and table_type = 'BASE TABLE' "
+                         "order by 1, 2").fetchall()
+    out = {}
+    for schema, name in names:
+        [(digest,)] = conn.execute(f'select md5(coalesce(string_agg(t::text, E\'\\n\' order by t::text), \'\')) '
+                                   f'from "{schema}"."{name}" t').fetchall()
+        out[f"{schema}.{name}"] = digest
+    return out
+
+
+def compiled_code() -> dict[str, str]:
+    from sendwh.dbt_runner import DBT_PROJECT
+
+    nodes = json.loads((DBT_PROJECT / "target" / "run_results.json").read_text())["results"]
+    return {n["unique_id"].split(".")[-1]: n.get("compiled_code") or "" for n in nodes
+            if n["unique_id"].startswith("model.")}
+
+
+@pytest.fixture(scope="module")
+def one_borough(sample_warehouse, tmp_path_factory):
+    """HF sends a new case extract and a new month's ledger; the daily build rebuilds HF alone,
+    then a whole build of the same data, for comparison."""
+    from datetime import date
+
+    from extract.ingest import ingest
+    from foundation.database import connect
+    from sendwh.borough_scope import daily_scope
+    from sendwh.dbt_runner import borough_incremental_models, project_digest
+    from sendwh.pipeline import build
+    from sendwh.sample import borough_specs, write_borough
+
+    later = tmp_path_factory.mktemp("hf_later")
+    write_borough(borough_specs(1)[0], later, 1, 0.0, date.fromisoformat(DAY_AFTER), None)
+    old_ledgers = {p.name for p in (sample_warehouse.files / "HF" / "ledger").iterdir()}
+    new_ledger = sorted(p for p in (later / "HF" / "ledger").iterdir() if p.name not in old_ledgers)[-1:]
+    out: dict = {"models": borough_incremental_models()}
+    with copy_of_database(sample_warehouse.url, "oneborough"), connect(autocommit=True) as conn:
+        out["before"], out["before_int"] = published(conn), intermediate(conn)
+        loaded = ingest("case", [later / "HF" / "case"], "HF") + ingest("ledger", new_ledger, "HF")
+        assert new_ledger and all(r.status == "loaded" for r in loaded), [r.reason for r in loaded]
+        said: list[str] = []
+        out["daily_status"] = build(today=DAY_AFTER, quiet=True, only_changed=True,
+                                    say=lambda *a: said.append(" ".join(map(str, a))))
+        out["said"], out["daily"], out["daily_int"] = said, published(conn), intermediate(conn)
+        out["daily_sql"] = compiled_code()
+        out["recorded"] = conn.execute("select built_boroughs, built_today::text from audit.build_runs "
+                                       "order by build_id desc limit 1").fetchone()
+        out["full_status"] = build(today=DAY_AFTER, quiet=True, say=lambda *a: None)
+        out["full"], out["full_int"] = published(conn), intermediate(conn)
+        [(last_id,)] = conn.execute("select max(build_id) from audit.build_runs").fetchall()
+        project = project_digest()
+        out["scopes"] = {
+            "same day": daily_scope(conn, last_id + 1, project, date.fromisoformat(DAY_AFTER)),
+            "census reached": daily_scope(conn, last_id + 1, project, date(2027, 1, 21)),
+            "day before": daily_scope(conn, last_id + 1, project, date(2026, 12, 30)),
+            "other project": daily_scope(conn, last_id + 1, "0" * 64, date.fromisoformat(DAY_AFTER)),
+        }
+        yield out
+
+
+def test_the_models_incremental_by_borough_are_the_heavy_per_borough_ones(one_borough):
+    models = one_borough["models"]
+    assert {"sen2_return_requests", "sen2_return_placements"} <= set(models["restricted_build"])
+    assert {"int_plans", "int_plans_at_census", "int_ledger_lines_mapped"} <= set(models["intermediate"])
+    assert "persons" in models["pii"]
+    # models that read the day itself are rebuilt whole
+    assert "int_annual_reviews" not in models["intermediate"]
+    assert "marts_build" not in models
+
+
+def test_a_daily_build_rebuilds_the_changed_borough_alone(one_borough):
+    assert one_borough["daily_status"] == 0, one_borough["said"]
+    assert any("only the changed boroughs rebuilt" in line and "HF" in line for line in one_borough["said"])
+    assert any("the sources of HF" in line for line in one_borough["said"]), one_borough["said"]
+    assert one_borough["recorded"] == (["HF"], DAY_AFTER)
+    # the incremental models read HF's rows alone; the others every borough's
+    code = one_borough["daily_sql"]
+    assert "borough in ('HF')" in code["int_plans"] and "borough in ('HF')" in code["sen2_return_requests"]
+    assert "borough in (" not in code["int_annual_reviews"]
+
+
+def test_it_publishes_what_a_whole_build_of_the_same_data_publishes(one_borough):
+    assert one_borough["full_status"] == 0
+    # HF's new files changed what is published, and the daily build got it right to the row
+    assert one_borough["daily"] != one_borough["before"]
+    changed = {k for k in one_borough["full"] if one_borough["full"][k] != one_borough["before"][k]}
+    assert "restricted.sen2_return_requests" in changed
+    assert one_borough["daily"] == one_borough["full"]
+    assert one_borough["daily_int"] != one_borough["before_int"]
+    assert one_borough["daily_int"] == one_borough["full_int"]
+
+
+def test_a_whole_build_is_needed_when_a_census_passed_or_the_project_changed(one_borough):
+    scopes = one_borough["scopes"]
+    assert scopes["same day"].boroughs == []
+    assert scopes["census reached"].boroughs is None and "2027-01-21" in scopes["census reached"].reason
+    assert scopes["day before"].boroughs is None and "before" in scopes["day before"].reason
+    assert scopes["other project"].boroughs is None and "project changed" in scopes["other project"].reason

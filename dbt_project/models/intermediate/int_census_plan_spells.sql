@@ -2,14 +2,17 @@
 -- not ceased by then, from the source that speaks for that census (int_collection_years). A
 -- table of its own so that the planner has real row counts for the joins that follow (the
 -- date-range join is badly estimated inside one query).
+{{ config(**borough_incremental()) }}
 with
 
 plans as (
     select * from {{ ref('int_plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 collections as (
     select * from {{ ref('int_collection_years') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 active as (

@@ -1,25 +1,31 @@
 -- Primary and secondary needs per person, with the date from which each applies. SEN2
 -- needs apply from their return's census date.
+{{ config(**borough_incremental()) }}
 with
 
 case_needs as (
     select * from {{ ref('stg_case__needs') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 case_keys as (
     select * from {{ ref('pii_case_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_needs as (
     select * from {{ ref('stg_sen2__needs') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_keys as (
     select * from {{ ref('pii_sen2_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_headers as (
     select * from {{ ref('stg_sen2__headers') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 from_case as (

@@ -1,21 +1,26 @@
 -- Placements named in plans, with DfE's placement group (mainstream, special,
 -- independent_nm, post16, other) from the establishment list or the SENSetting code.
+{{ config(**borough_incremental()) }}
 with
 
 case_placements as (
     select * from {{ ref('stg_case__placements') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_placements as (
     select * from {{ ref('stg_sen2__placements') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_plans as (
     select * from {{ ref('stg_sen2__named_plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_keys as (
     select * from {{ ref('pii_sen2_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 establishments as (

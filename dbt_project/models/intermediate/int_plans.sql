@@ -1,30 +1,37 @@
 -- One row per EHC plan, from the case system and from SEN2 returns. A case plan with no
 -- request came from a statement transfer (or transferred in). A SEN2 plan is identified by
 -- its person and start date; its cessation is taken from whichever return recorded it.
+{{ config(**borough_incremental()) }}
 with
 
 case_plans as (
     select * from {{ ref('stg_case__plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 case_ceased as (
     select * from {{ ref('stg_case__ceased_plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 case_keys as (
     select * from {{ ref('pii_case_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_plans as (
     select * from {{ ref('stg_sen2__named_plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_requests as (
     select * from {{ ref('stg_sen2__requests') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_keys as (
     select * from {{ ref('pii_sen2_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 case_plans_deduplicated as (

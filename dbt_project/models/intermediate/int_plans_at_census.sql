@@ -3,26 +3,32 @@
 -- census date and had not ceased by then. Age is taken at 31 August before the census (the
 -- start of the school year, as DfE's age breakdowns do). Only the source that speaks for
 -- that census (int_borough_coverage) is used.
+{{ config(**borough_incremental()) }}
 with
 
 plans as (
     select * from {{ ref('int_plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 active as (
     select * from {{ ref('int_census_plan_spells') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 persons as (
     select * from {{ ref('pii_persons') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 needs as (
     select * from {{ ref('int_needs') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 placements as (
     select * from {{ ref('int_placements') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 age_bands as (

@@ -3,30 +3,37 @@
 -- one speaks for each year. The same SEN2 request appears in several returns: its decision
 -- is taken from the return that recorded it (not 'H' historical, not 'A' awaiting), and
 -- likewise its assessment outcome; otherwise the latest return wins.
+{{ config(**borough_incremental()) }}
 with
 
 case_requests as (
     select * from {{ ref('stg_case__requests') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 case_assessments as (
     select * from {{ ref('stg_case__assessments') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 case_keys as (
     select * from {{ ref('pii_case_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_requests as (
     select * from {{ ref('stg_sen2__requests') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_assessments as (
     select * from {{ ref('stg_sen2__assessments') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_keys as (
     select * from {{ ref('pii_sen2_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 case_requests_deduplicated as (

@@ -2,22 +2,27 @@
 -- 5.6b PhaseTransferFinalDate, in returns from 2025), per source and collection year: from
 -- the case systems, the plan's transfer whose statutory deadline falls in the collection's
 -- year (int_phase_transfers); from a loaded SEN2 return, what that year's return said.
+{{ config(**borough_incremental()) }}
 with
 
 case_transfers as (
     select * from {{ ref('int_phase_transfers') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_active as (
     select * from {{ ref('stg_sen2__active_plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_plans as (
     select * from {{ ref('stg_sen2__named_plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_keys as (
     select * from {{ ref('pii_sen2_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 from_case as (

@@ -1,22 +1,27 @@
 -- Annual reviews of plans: the case systems' review records, and the review meeting each
 -- SEN2 return reports for an active plan, with the draft amended plan after an amend
 -- decision (SEN2's ReviewDraft, item 5.4d; in returns from 2025).
+{{ config(**borough_incremental()) }}
 with
 
 case_reviews as (
     select * from {{ ref('stg_case__reviews') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_active as (
     select * from {{ ref('stg_sen2__active_plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_plans as (
     select * from {{ ref('stg_sen2__named_plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_keys as (
     select * from {{ ref('pii_sen2_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 from_case as (

@@ -1,10 +1,11 @@
-{{ config(alias='case_person_keys') }}
+{{ config(alias='case_person_keys', **borough_incremental()) }}
 -- Case-system persons with their identifiers and pseudonymous key, one row per borough and
 -- case person id (the latest extract's record). Restricted: the pii schema.
 with
 
 persons as (
     select * from {{ ref('stg_case__persons') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 referenced as (

@@ -1,14 +1,16 @@
-{{ config(alias='persons') }}
+{{ config(alias='persons', **borough_incremental()) }}
 -- One row per borough and person: the identifiable record the SEN2 return needs.
 -- Precedence: the case system's record, else the latest SEN2 return's.
 with
 
 case_persons as (
     select * from {{ ref('pii_case_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 sen2_persons as (
     select * from {{ ref('pii_sen2_person_keys') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 candidates as (

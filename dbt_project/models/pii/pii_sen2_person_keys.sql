@@ -1,9 +1,10 @@
-{{ config(alias='sen2_person_keys') }}
+{{ config(alias='sen2_person_keys', **borough_incremental()) }}
 -- SEN2 Person records with their pseudonymous key, one row per return and position.
 with
 
 persons as (
     select * from {{ ref('stg_sen2__persons') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 referenced as (

@@ -4,11 +4,12 @@
 -- keeps its lines here with is_mapped = false (reported in ledger_unmapped_cost_centres),
 -- so nothing is dropped silently. Amounts keep the ledger's sign: income and credit notes
 -- are negative and net off the spend.
+{{ config(**borough_incremental()) }}
 with
 
 lines as (
     select * from {{ ref('stg_ledger__lines') }}
-    where not is_statistical
+    where not is_statistical and {{ in_changed_boroughs() }}
 ),
 
 cost_centres as (

@@ -2,18 +2,22 @@
 -- ActivePlans block): the needs of each person with an active plan, from the source that
 -- speaks for the census, as they stood at the census (of each rank, the latest recorded by
 -- the census, else the latest recorded), the first two ranks.
+{{ config(**borough_incremental()) }}
 with
 
 requests as (
     select * from {{ ref('sen2_return_requests') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 collections as (
     select * from {{ ref('int_collection_years') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 needs as (
     select * from {{ ref('int_needs') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 returned as (

@@ -1,14 +1,17 @@
 -- The Person items of each borough's SEN2 return for each collection year: the identifiers
 -- (pii) of everyone with a row in sen2_return_requests. UPNunknown is given only when the
 -- person has neither UPN nor ULN (UN8 when the source gave no reason).
+{{ config(**borough_incremental()) }}
 with
 
 requests as (
     select * from {{ ref('sen2_return_requests') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 persons as (
     select * from {{ ref('pii_persons') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 returned as (

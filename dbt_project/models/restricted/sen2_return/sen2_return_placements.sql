@@ -4,18 +4,22 @@
 -- plan (the placements current at the census, else its last). One placement per rank, the
 -- latest entered; a plan with no placement gets one of setting OTH at rank 1. A placement
 -- is named by its URN, else its UKPRN, else its SENSetting.
+{{ config(**borough_incremental()) }}
 with
 
 requests as (
     select * from {{ ref('sen2_return_requests') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 collections as (
     select * from {{ ref('int_collection_years') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 placements as (
     select * from {{ ref('int_placements') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 returned_plans as (

@@ -13,36 +13,43 @@
 -- The planner estimates one row for the selection below (its OR of period tests), and with
 -- one row a nested loop against the reviews looks cheap: it ran for minutes on the sample
 -- data. Hash joins take under a second. `set local` lasts for the model's transaction only.
-{{ config(pre_hook="set local enable_nestloop = off") }}
+{{ config(pre_hook="set local enable_nestloop = off", **borough_incremental()) }}
 
 with
 
 collections as (
     select * from {{ ref('int_collection_years') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 requests as (
     select * from {{ ref('int_requests') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 plans as (
     select * from {{ ref('int_plans') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 plans_at_census as (
     select * from {{ ref('int_plans_at_census') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 reviews as (
     select * from {{ ref('int_reviews') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 phase_transfers as (
     select * from {{ ref('int_return_phase_transfers') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 persons as (
     select * from {{ ref('pii_persons') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 plan_requests as (

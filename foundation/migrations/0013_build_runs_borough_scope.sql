@@ -1,0 +1,14 @@
+-- Migration 0013 (issue 15, item 3): what each build's dbt built on, so that the next daily
+-- build (`sendwh build --only-changed`) can rebuild only the boroughs whose data changed
+-- since (sendwh/borough_scope.py): the dbt project's files, the `today` it built as at, and
+-- the boroughs it rebuilt (null: every borough).
+alter table audit.build_runs add column if not exists built_project text;
+alter table audit.build_runs add column if not exists built_today date;
+alter table audit.build_runs add column if not exists built_boroughs text[];
+comment on column audit.build_runs.built_project is
+    'sha256 of the dbt project''s files (and dbt''s version) this build''s dbt ran';
+comment on column audit.build_runs.built_today is
+    'the date this build''s models were built as at (dbt''s `today`)';
+comment on column audit.build_runs.built_boroughs is
+    'the boroughs a daily build rebuilt (its models incremental by borough); null when it '
+    'rebuilt every borough';

@@ -1,0 +1,86 @@
+"""Which boroughs a daily build rebuilds (`sendwh build --only-changed`, issue 15, item 3).
+
+The heavy per-borough models are incremental by borough (dbt_project/macros/borough_scope.sql):
+given dbt's `changed_boroughs` var they replace only those boroughs' rows and keep every other
+borough's as the last build left them. That is right only when everything else those rows
+depend on is as it was then, so a daily build rebuilds by borough only when:
+
+- the last build finished and was published, and nothing was published since (the DAG's own
+  builds publish too): the tables incremental by borough are what that build left;
+- it ran the same dbt project (models, macros, seeds, dbt's version);
+- `today` has not gone back, and no January census date falls between its `today` and this
+  one (the census counts take `today` only through the census dates reached; the models
+  that use the day itself, such as overdue reviews, are rebuilt whole every time).
+
+The changed boroughs are those with a file loaded (or refused, or superseded) since that build
+started. Otherwise the build rebuilds every borough, and says why. A new pseudonymisation key
+needs a whole build (`sendwh build` without --only-changed): keys are not compared here, so
+that nothing derived from the key is stored.
+
+Before dbt runs, the build schemas get a copy of the published tables of those models
+(`copy_published`), which dbt then updates in place; the other models are built whole.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from psycopg import sql
+
+from expectations.publish import BUILD_SCHEMAS
+from foundation.reference import census_dates
+
+
+@dataclass(frozen=True)
+class BoroughScope:
+    boroughs: list[str] | None      # None: every borough
+    reason: str
+
+
+def daily_scope(conn, build_id: int, project: str, today: date) -> BoroughScope:
+    """The boroughs this build may rebuild alone (see the module's docstring), or None."""
+    last = conn.execute(
+        "select build_id, outcome, started_at, built_project, built_today, gate_run_id "
+        "from audit.build_runs where build_id < %s order by build_id desc limit 1",
+        (build_id,)).fetchone()
+    if last is None:
+        return BoroughScope(None, "no earlier build")
+    last_id, outcome, started_at, built_project, built_today, gate_run_id = last
+    if outcome != "published":
+        return BoroughScope(None, f"the last build ({last_id}) was {outcome}, not published")
+    latest = conn.execute("select gate_run_id from audit.publications "
+                          "order by publication_id desc limit 1").fetchone()
+    if latest is None or latest[0] != gate_run_id:
+        return BoroughScope(None, f"something other than build {last_id} published since")
+    if built_project != project:
+        return BoroughScope(None, f"the dbt project changed since build {last_id}")
+    if built_today is None or today < built_today:
+        return BoroughScope(None, f"today ({today}) is before build {last_id}'s ({built_today})")
+    crossed = sorted(d for d in census_dates().values() if built_today < d <= today)
+    if crossed:
+        return BoroughScope(None, f"the census of {crossed[0]} was reached since build {last_id}")
+    boroughs = [b for (b,) in conn.execute(
+        "select distinct borough from audit.batches where borough is not null "
+        "and source_kind <> 'dfe' and (started_at >= %s or finished_at >= %s) order by borough",
+        (started_at, started_at))]
+    said = ", ".join(boroughs) if boroughs else "none"
+    return BoroughScope(boroughs, f"boroughs with files since build {last_id}: {said}")
+
+
+def copy_published(conn, models: dict[str, list[str]]) -> int:
+    """Give each build schema a copy of the published tables of the models incremental by
+    borough ({build schema: [relation]}), in place of whatever it held; returns rows copied.
+    Schemas built in place (intermediate, pii) need nothing."""
+    published = {build: name for name, build in BUILD_SCHEMAS.items()}
+    rows = 0
+    for build_schema, relations in models.items():
+        if build_schema not in published:
+            continue
+        source = published[build_schema]
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(build_schema)))
+        conn.execute(sql.SQL("create schema {}").format(sql.Identifier(build_schema)))
+        for relation in relations:
+            target, origin = sql.Identifier(build_schema, relation), sql.Identifier(source, relation)
+            conn.execute(sql.SQL("create table {} (like {} including all)").format(target, origin))
+            rows += conn.execute(sql.SQL("insert into {} select * from {}").format(target, origin)).rowcount
+    return rows
