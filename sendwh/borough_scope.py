@@ -22,12 +22,14 @@ Before dbt runs, the build schemas get a copy of the published tables of those m
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
 from psycopg import sql
 
 from expectations.publish import BUILD_SCHEMAS
+from foundation.database import connect
 from foundation.reference import census_dates
 
 
@@ -67,20 +69,24 @@ def daily_scope(conn, build_id: int, project: str, today: date) -> BoroughScope:
     return BoroughScope(boroughs, f"boroughs with files since build {last_id}: {said}")
 
 
-def copy_published(conn, models: dict[str, list[str]]) -> int:
+def copy_published(models: dict[str, list[str]], workers: int = 2) -> int:
     """Give each build schema a copy of the published tables of the models incremental by
     borough ({build schema: [relation]}), in place of whatever it held; returns rows copied.
-    Schemas built in place (intermediate, pii) need nothing."""
+    The tables are copied `workers` at a time, each on its own connection (PostgreSQL copies
+    one table on one core). Schemas built in place (intermediate, pii) need nothing."""
     published = {build: name for name, build in BUILD_SCHEMAS.items()}
-    rows = 0
-    for build_schema, relations in models.items():
-        if build_schema not in published:
-            continue
-        source = published[build_schema]
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(build_schema)))
-        conn.execute(sql.SQL("create schema {}").format(sql.Identifier(build_schema)))
-        for relation in relations:
-            target, origin = sql.Identifier(build_schema, relation), sql.Identifier(source, relation)
-            conn.execute(sql.SQL("create table {} (like {} including all)").format(target, origin))
-            rows += conn.execute(sql.SQL("insert into {} select * from {}").format(target, origin)).rowcount
-    return rows
+    copies = [(published[build], build, relation) for build, relations in models.items()
+              if build in published for relation in relations]
+    with connect(autocommit=True) as conn:
+        for build in sorted({build for _source, build, _relation in copies}):
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(build)))
+            conn.execute(sql.SQL("create schema {}").format(sql.Identifier(build)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(lambda copy: _copy_table(*copy), copies))
+
+
+def _copy_table(source: str, build: str, relation: str) -> int:
+    target, origin = sql.Identifier(build, relation), sql.Identifier(source, relation)
+    with connect() as conn:
+        conn.execute(sql.SQL("create table {} (like {} including all)").format(target, origin))
+        return conn.execute(sql.SQL("insert into {} select * from {}").format(target, origin)).rowcount

@@ -92,8 +92,7 @@ def compiled_code() -> dict[str, str]:
     from sendwh.dbt_runner import DBT_PROJECT
 
     nodes = json.loads((DBT_PROJECT / "target" / "run_results.json").read_text())["results"]
-    return {n["unique_id"].split(".")[-1]: n.get("compiled_code") or "" for n in nodes
-            if n["unique_id"].startswith("model.")}
+    return {n["unique_id"]: n.get("compiled_code") or "" for n in nodes}
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +142,9 @@ def test_the_models_incremental_by_borough_are_the_heavy_per_borough_ones(one_bo
     assert {"sen2_return_requests", "sen2_return_placements"} <= set(models["restricted_build"])
     assert {"int_plans", "int_plans_at_census", "int_ledger_lines_mapped"} <= set(models["intermediate"])
     assert "persons" in models["pii"]
+    assert "int_annual_reviews" in models["intermediate"]
     # models that read the day itself are rebuilt whole
-    assert "int_annual_reviews" not in models["intermediate"]
+    assert "int_phase_transfers" not in models["intermediate"]
     assert "marts_build" not in models
 
 
@@ -155,8 +155,15 @@ def test_a_daily_build_rebuilds_the_changed_borough_alone(one_borough):
     assert one_borough["recorded"] == (["HF"], DAY_AFTER)
     # the incremental models read HF's rows alone; the others every borough's
     code = one_borough["daily_sql"]
-    assert "borough in ('HF')" in code["int_plans"] and "borough in ('HF')" in code["sen2_return_requests"]
-    assert "borough in (" not in code["int_annual_reviews"]
+    model = {k.split(".")[-1]: v for k, v in code.items() if k.startswith("model.")}
+    assert "borough in ('HF')" in model["int_plans"] and "borough in ('HF')" in model["sen2_return_requests"]
+    assert "borough in (" not in model["int_phase_transfers"]
+    # ... and so do the data tests of those models, not those of the others
+    tests = {k: v for k, v in code.items() if k.startswith("test.")}
+    of_plans = [v for k, v in tests.items() if ".not_null_int_plans_" in k]
+    of_transfers = [v for k, v in tests.items() if ".not_null_int_phase_transfers_" in k]
+    assert of_plans and all("borough in ('HF')" in v for v in of_plans)
+    assert of_transfers and not any("borough in (" in v for v in of_transfers)
 
 
 def test_it_publishes_what_a_whole_build_of_the_same_data_publishes(one_borough):

@@ -28,10 +28,16 @@
 
 {# A predicate: true on a whole build, `borough in (...)` on a daily one (false for none). #}
 {% macro in_changed_boroughs(column='borough') -%}
-    {%- set boroughs = changed_boroughs() -%}
-    {%- if boroughs is none or not is_incremental() -%}
+    {%- if changed_boroughs() is none or not is_incremental() -%}
         true
-    {%- elif boroughs | length == 0 -%}
+    {%- else -%}
+        {{ borough_in_list(column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro borough_in_list(column='borough') -%}
+    {%- set boroughs = changed_boroughs() -%}
+    {%- if boroughs | length == 0 -%}
         false
     {%- else -%}
         {{ column }} in (
@@ -42,6 +48,26 @@
                 '{{ borough }}'{{ ", " if not loop.last }}
             {%- endfor -%}
         )
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  dbt's own macro, which every generic data test reads its model through, extended: on a daily
+  build the tests of a model incremental by borough check the rebuilt boroughs' rows alone (the
+  others are the last build's, which passed them; the keys they test are keyed by borough).
+  Tests of every other model, and what a relationships test looks up, see every row.
+#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set tested = graph.nodes.get(model.attached_node) if execute and model.attached_node else none -%}
+    {%- if changed_boroughs() is not none and tested
+          and tested.config.incremental_strategy == 'borough_replace' -%}
+        {%- set where = "(" ~ (where or "true") ~ ") and " ~ borough_in_list() -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- do return("(select * from " ~ relation ~ " where " ~ where ~ ") dbt_subquery") -%}
+    {%- else -%}
+        {%- do return(relation) -%}
     {%- endif -%}
 {%- endmacro %}
 

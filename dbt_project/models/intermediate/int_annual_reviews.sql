@@ -5,16 +5,20 @@
 -- held on its due date. A plan left unreviewed for years is one overdue cycle, not one a
 -- year. The decision after each meeting is due within 4 weeks (var review_decision_days).
 -- Reviews come from the case extracts only (SEN2 returns before 2025 carry no decision dates);
--- `draft_plan_on` is SEN2's ReviewDraft (item 5.4d).
+-- `draft_plan_on` is SEN2's ReviewDraft (item 5.4d). Nothing here depends on the day it is
+-- built: whether a review is overdue today is the marts' to say (annual_reviews,
+-- ehc_open_cases), so that a daily build rebuilds this model for the changed boroughs alone.
+{{ config(**borough_incremental()) }}
 with
 
 plans as (
     select * from {{ ref('int_plans') }}
-    where source = 'case'
+    where source = 'case' and {{ in_changed_boroughs() }}
 ),
 
 case_reviews as (
     select * from {{ ref('stg_case__reviews') }}
+    where {{ in_changed_boroughs() }}
 ),
 
 reviews as (
@@ -127,7 +131,6 @@ final as (
         review_on is not null as is_held,
         coalesce(review_on <= due_on, false) as is_held_within_12_months,
         coalesce(review_on > due_on, false) as is_held_late,
-        review_on is null and due_on < {{ today() }} as is_overdue,
         review_on + {{ review_decision_days() }} as decision_due_on,
         decision_on - review_on as days_to_decision,
         coalesce(decision_on - review_on <= {{ review_decision_days() }}, false)
