@@ -101,9 +101,11 @@ def send_warehouse():
         # index within the length: iterating a lazy XCom sequence to its end logs a 404
         return summarise([results[i] for i in range(len(results))])
 
-    loads = plan_loads()
-    prepare_warehouse() >> loads
-    landed = report_loads(ingest_source.expand(load=loads))
+    # the plan reads only the source folder: it is made beside the warehouse's set-up (under
+    # the scheduler, two task processes at once rather than one after the other)
+    ingested = ingest_source.expand(load=plan_loads())
+    prepare_warehouse() >> ingested
+    landed = report_loads(ingested)
 
     dbt_build = DbtTaskGroup(
         group_id="dbt_build",

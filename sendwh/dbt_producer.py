@@ -18,11 +18,24 @@ one XCom); `end_in_triggerer` starts it in the triggerer instead (Airflow's
 `start_from_trigger`), where `ModelResultTrigger` reads the model's result that the producer
 left in XCom and ends the task with it, without a worker process. `dag.test()` (the demo, the
 tests) runs the sensor itself, in-process, as before.
+
+The producer's `dbt build` is kept as fast as a direct one (issue 15): dbt parses the project
+partially from the producer's own previous parse (Cosmos's cache), where Cosmos would take
+the newer `partial_parse.msgpack` of the project folder, which `sendwh build` and `dbt parse`
+write with other arguments (`--vars`, no `--profile`), so that dbt parsed everything again;
+and nothing is sent to Airflow while dbt runs: Cosmos pushed four to six XComs for each of
+the 340 nodes as their lines were read (dbt's events, the compiled SQL, the status; each push
+also rewrote the whole backup Variable), holding dbt's output pipe. The model tasks read one
+thing, their model's status, and start only after the build: it is pushed once the build is
+over, from dbt's `run_results.json`. Nor are OpenLineage events made from dbt's artifacts
+after the build: this deployment has no OpenLineage provider to send them.
 """
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
@@ -34,7 +47,9 @@ from airflow.triggers.base import (
     TaskSuccessEvent,
 )
 from asgiref.sync import sync_to_async
-from cosmos.operators._watcher.base import BaseConsumerSensor
+from cosmos import cache
+from cosmos.dbt.project import get_partial_parse_path
+from cosmos.operators._watcher.base import BaseConsumerSensor, _log_dbt_msg
 from cosmos.operators._watcher.state import (
     PRODUCER_FINAL_STATES,
     ProducerTaskState,
@@ -45,9 +60,14 @@ from cosmos.operators._watcher.state import (
 )
 from cosmos.operators.watcher import DbtProducerWatcherOperator, DbtRunWatcherOperator
 
+# the nodes that can have a task of their own in a Cosmos task group (not tests, exposures)
+NODES_WITH_TASKS = ("model.", "seed.", "snapshot.")
+
 
 class RebuildingProducer(DbtProducerWatcherOperator):
-    """`DbtProducerWatcherOperator` that runs the whole `dbt build` on every try."""
+    """`DbtProducerWatcherOperator` that runs the whole `dbt build` on every try, parses the
+    project partially from its own previous parse, and pushes each model's status once dbt
+    has finished (see the module's docstring)."""
 
     def execute(self, context: Any, **kwargs: Any) -> Any:
         task_instance = context["ti"]
@@ -60,6 +80,47 @@ class RebuildingProducer(DbtProducerWatcherOperator):
             return super().execute(context, **kwargs)
         finally:
             task_instance.try_number = attempt
+
+    def _handle_partial_parse(self, tmp_dir_path: Path) -> None:
+        own_parse = get_partial_parse_path(self.cache_dir) if self.cache_dir else None
+        if own_parse is not None and own_parse.exists():
+            self.log.info("dbt parses partially from the producer's last parse, %s", own_parse)
+            cache._copy_partial_parse_to_project(own_parse, tmp_dir_path)
+        else:
+            super()._handle_partial_parse(tmp_dir_path)
+
+    def _make_parse_callable(self) -> Any:
+        return log_dbt_line
+
+    def calculate_openlineage_events_completes(self, *args: Any, **kwargs: Any) -> bool:
+        return False   # no OpenLineage provider here to send them (about a second over dbt's artifacts)
+
+    def _handle_post_execution(self, tmp_project_dir: str, context: Any, *args: Any, **kwargs: Any) -> None:
+        super()._handle_post_execution(tmp_project_dir, context, *args, **kwargs)
+        push_node_statuses(Path(tmp_project_dir) / "target" / "run_results.json", context["ti"])
+
+
+def log_dbt_line(line: str, _extra: Any = None) -> None:
+    """One line of dbt's JSON output, as its message in the task log (nothing sent to Airflow)."""
+    try:
+        _log_dbt_msg(json.loads(line))
+    except ValueError:
+        _log_dbt_msg({"info": {"msg": line}})
+
+
+def push_node_statuses(run_results: Path, task_instance: Any) -> int:
+    """Each model's, seed's and snapshot's status as dbt reported it in `run_results`, under
+    the XCom key Cosmos's sensors and `ModelResultTrigger` read; returns how many were pushed.
+    None when dbt wrote no results (it failed before building): the producer fails, and the
+    model tasks with it."""
+    if not run_results.exists():
+        return 0
+    results = [r for r in json.loads(run_results.read_text())["results"]
+               if r["unique_id"].startswith(NODES_WITH_TASKS)]
+    for result in results:
+        task_instance.xcom_push(key=get_status_xcom_key(result["unique_id"]),
+                                value={"status": result["status"], "outlet_uris": []})
+    return len(results)
 
 
 def rebuild_on_retry(producer: DbtProducerWatcherOperator) -> None:

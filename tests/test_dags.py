@@ -21,6 +21,9 @@ def test_dag_folder_imports_without_errors():
     assert "send_warehouse" in bag.dag_ids
     dag = bag.get_dag("send_warehouse")
     assert dag.task_dict["ingest_source"].retries >= 2
+    # the loads are planned beside the warehouse's set-up, and wait for both
+    assert dag.task_dict["plan_loads"].upstream_task_ids == set()
+    assert dag.task_dict["ingest_source"].upstream_task_ids == {"prepare_warehouse", "plan_loads"}
     # every model's task hangs from the producer alone and, under the scheduler, starts and
     # ends in the triggerer (sendwh/dbt_producer.py)
     producer = "dbt_build.dbt_producer_watcher"
