@@ -22,7 +22,7 @@ from forecast import carry, store
 from forecast.aggregate import AggregateConfig
 from forecast.backtest import beats_baselines, run_backtest
 from forecast.boroughs import forecast_boroughs
-from forecast.history import has_history, read_history, read_unit_costs
+from forecast.history import BoroughHistory, has_history, read_unit_costs
 from forecast.leading import load_config as leading_config
 from forecast.model import ModelConfig, Scenario, rates_summary
 from forecast.published import DfeDataError, load_published
@@ -67,13 +67,10 @@ def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = N
     config = ModelConfig()
     summary = ForecastSummary(None, [], None, 0)
     with connect() as conn:
-        history = {}
+        history: BoroughHistory | dict = {}
         if has_history(conn):
             summary.published_from = published_run(conn).describe()
-            history = read_history(conn)
-        if today_d:
-            history = {b: [r for r in rows if r[0] <= today_d.year] for b, rows in history.items()}
-        history = {b: rows for b, rows in history.items() if rows}
+            history = BoroughHistory(conn, up_to=today_d.year if today_d else None)
         if history:
             _forecast_boroughs(conn, history, horizon, config, scenarios or [], only_changed, summary)
         else:
@@ -94,8 +91,10 @@ def run_forecast(dfe_dir: str | Path | None = None, today: str | date | None = N
     return summary
 
 
-def _forecast_boroughs(conn, history: dict, horizon: int, config: ModelConfig, scenarios: list,
+def _forecast_boroughs(conn, history: BoroughHistory, horizon: int, config: ModelConfig, scenarios: list,
                        only_changed: bool, summary: ForecastSummary) -> None:
+    """Each borough read, fitted, simulated and its rows spooled in turn (forecast.history,
+    store.DemandSpool): memory does not grow with the number of boroughs."""
     started = datetime.now(timezone.utc)
     unit_costs = read_unit_costs(conn)
     settings = {"model": vars(config), "horizon": horizon, "scenarios": [vars(x) for x in scenarios]}
@@ -112,13 +111,13 @@ def _forecast_boroughs(conn, history: dict, horizon: int, config: ModelConfig, s
         else:
             del unchanged[borough]      # no paths for its share of 'ALL': forecast it again
     reuse = [cache.paths(digests, key, unchanged) for key in keys]
-    changed = {b: rows for b, rows in history.items() if b not in unchanged}
-    rows, fits = [], {}
+    changed = history.only(b for b in history if b not in unchanged)
+    rows, fits = store.DemandSpool(conn), {}
     for i, (scenario, key) in enumerate(zip(all_scenarios, keys)):
-        more, fitted = forecast_boroughs(
+        _, fitted = forecast_boroughs(
             changed, horizon=horizon, config=config, scenario=scenario, unit_costs=unit_costs, reuse=reuse[i],
-            keep=lambda b, origin, banded, key=key: cache.save(b, digests[b], key, origin, banded))
-        rows += more
+            keep=lambda b, origin, banded, key=key: cache.save(b, digests[b], key, origin, banded),
+            emit=rows.add)
         if i == 0:
             fits = fitted
     run_id = store.new_run_id("borough")
@@ -129,7 +128,7 @@ def _forecast_boroughs(conn, history: dict, horizon: int, config: ModelConfig, s
                        settings=settings | {"inputs": {b: digests[b] for b in sorted(rates)}},
                        summary=rates, carried=sorted(unchanged), carried_from=previous)
     summary.run_id, summary.boroughs = run_id, sorted(rates)
-    summary.origin_year, summary.demand_rows = origin, len(rows)
+    summary.origin_year, summary.demand_rows = origin, rows.rows
     summary.carried = sorted(unchanged)
 
 

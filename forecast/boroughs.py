@@ -92,14 +92,16 @@ def forecast_boroughs(history: dict[str, list[tuple]], horizon: int = 3, origin:
                       config: ModelConfig | None = None, scenario: Scenario | None = None,
                       progress=None, unit_costs: dict[str, dict[str, float]] | None = None,
                       reuse: dict[str, tuple[int, np.ndarray]] | None = None, keep=None,
-                      ) -> tuple[list[dict], dict[str, CohortFit]]:
+                      emit=None) -> tuple[list[dict], dict[str, CohortFit]]:
     """Rows for every borough and for the tri-borough total ('ALL': paths summed by index,
     the boroughs simulated independently). unit_costs: borough -> placement group -> GBP.
 
     reuse: borough -> (origin, banded paths) of boroughs not forecast again (their rows are
     carried over from the run that made the paths: forecast.carry); their paths enter 'ALL'
     in the same order as if they had been simulated. keep(borough, origin, banded) is called
-    with each borough's paths as they are simulated."""
+    with each borough's paths as they are simulated. emit(rows), when given, takes each
+    borough's rows (and the total's) as they are made, and none are returned: nothing grows
+    with the number of boroughs."""
     config = config or ModelConfig()
     scenario = scenario or Scenario()
     unit_costs = unit_costs or {}
@@ -123,6 +125,9 @@ def forecast_boroughs(history: dict[str, list[tuple]], horizon: int = 3, origin:
             banded = band_paths(sims)
             costs = cost_paths(banded, unit_cost)
             rows += summary_rows(borough, start, banded, scenario.name, costs, np.isfinite(unit_cost))
+            if emit:
+                emit(rows)
+                rows = []
             fits[borough] = fit
             if keep:
                 keep(borough, start, banded)
@@ -135,4 +140,7 @@ def forecast_boroughs(history: dict[str, list[tuple]], horizon: int = 3, origin:
             progress(borough)
     if tri is not None and len(origins) > 1 and len(set(origins.values())) == 1:
         rows += summary_rows("ALL", next(iter(origins.values())), tri, scenario.name, tri_cost, tri_priced)
+        if emit:
+            emit(rows)
+            rows = []
     return rows, fits

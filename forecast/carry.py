@@ -50,7 +50,7 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def borough_digests(history: dict[str, list[tuple]], unit_costs: dict[str, dict[str, float]],
+def borough_digests(history: Mapping[str, list[tuple]], unit_costs: dict[str, dict[str, float]],
                     settings: dict) -> dict[str, str]:
     """{borough: digest of everything its forecast is made from} (its history's rows in any
     order: the database gives those of one census in no set order, and the model counts them)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timezone
 
 DEMAND_COLUMNS = ("run_id", "borough", "origin_year", "census_year", "age_band", "need_group",
@@ -25,24 +26,54 @@ def _record_run(conn, run_id, kind, started_at, origin_year, settings, summary) 
                   json.dumps(settings, default=str), json.dumps(summary, default=str)))
 
 
-def _copy(conn, table: str, columns: tuple[str, ...], rows: list[dict]) -> None:
+def _copy(conn, table: str, columns: tuple[str, ...], rows: Iterable[dict]) -> None:
     with conn.cursor().copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
         for row in rows:
             copy.write_row([row.get(c) for c in columns])
 
 
-def write_demand(conn, rows: list[dict], *, run_id: str, started_at: datetime, origin_year: int | None,
-                 settings: dict, summary: dict, carried: list[str] = (), carried_from: str | None = None) -> None:
-    """Replace the forecast of every borough in `rows` (one transaction); the rows of the
-    boroughs `carried` over from run `carried_from` (forecast.carry) become this run's."""
-    boroughs = sorted({r["borough"] for r in rows})
+class DemandSpool:
+    """A run's forecast.demand rows, COPYed into a temporary table of this session as each
+    borough's are made (`add`), so that none wait in memory for the others; `write_demand`
+    moves them into forecast.demand in one statement."""
+
+    TABLE = "pg_temp.demand_spool"
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+        conn.execute(f"drop table if exists {self.TABLE}")
+        conn.execute(f"create temp table demand_spool as select {', '.join(DEMAND_COLUMNS[1:])} "
+                     "from forecast.demand with no data")
+        self.rows = 0
+
+    def add(self, rows: list[dict]) -> None:
+        _copy(self.conn, self.TABLE, DEMAND_COLUMNS[1:], rows)
+        self.rows += len(rows)
+
+    def boroughs(self) -> list[str]:
+        return [b for (b,) in self.conn.execute(f"select distinct borough from {self.TABLE} order by 1")]
+
+
+def write_demand(conn, rows: list[dict] | DemandSpool, *, run_id: str, started_at: datetime,
+                 origin_year: int | None, settings: dict, summary: dict, carried: list[str] = (),
+                 carried_from: str | None = None) -> None:
+    """Replace the forecast of every borough in `rows` (a list, or the run's DemandSpool) in one
+    transaction; the rows of the boroughs `carried` over from run `carried_from`
+    (forecast.carry) become this run's."""
+    spool = rows if isinstance(rows, DemandSpool) else None
+    boroughs = spool.boroughs() if spool else sorted({r["borough"] for r in rows})
     with conn.transaction():
         _record_run(conn, run_id, "borough", started_at, origin_year, settings, summary)
         conn.execute("delete from forecast.demand where borough = any(%s)", (boroughs,))
         if carried:
             conn.execute("update forecast.demand set run_id = %s where borough = any(%s) and run_id = %s",
                          (run_id, sorted(carried), carried_from))
-        _copy(conn, "forecast.demand", DEMAND_COLUMNS, [dict(r, run_id=run_id) for r in rows])
+        if spool:
+            columns = ", ".join(DEMAND_COLUMNS[1:])
+            conn.execute(f"insert into forecast.demand (run_id, {columns}) "
+                         f"select %s, {columns} from {spool.TABLE}", (run_id,))
+        else:
+            _copy(conn, "forecast.demand", DEMAND_COLUMNS, (dict(r, run_id=run_id) for r in rows))
 
 
 def write_backtest(conn, metrics: list[dict], *, run_id: str, started_at: datetime,

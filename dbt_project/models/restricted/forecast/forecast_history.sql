@@ -1,6 +1,8 @@
 -- The demand forecast's history (forecast/history.py): everyone aged 0-25 (the age_bands
 -- seed) with a plan at each January census, with age, the need group of their primary need
 -- (need_types seed; 'other' when unknown) and placement group. Pseudonymous keys only.
+-- The forecast reads it one borough at a time (forecast.history.BoroughHistory).
+{{ config(indexes=[{'columns': ['borough', 'census_year']}]) }}
 with
 
 plans_at_census as (
