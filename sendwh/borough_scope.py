@@ -12,8 +12,11 @@ depend on is as it was then, so a daily build rebuilds by borough only when:
   one (the census counts take `today` only through the census dates reached; the models
   that use the day itself, such as overdue reviews, are rebuilt whole every time).
 
-The changed boroughs are those with a file loaded (or refused, or superseded) since that build
-started. Otherwise the build rebuilds every borough, and says why. A new pseudonymisation key
+The changed boroughs are those whose batches (`audit.batches`: every file's batch and its
+status, loaded, superseded or refused) are not as they stood when that build's dbt started
+(`batch_digests`, recorded with each build). A digest, not a time: a load that began before
+that build and committed after its dbt had read the raw tables is still seen. Otherwise the
+build rebuilds every borough, and says why. A new pseudonymisation key
 needs a whole build (`sendwh build` without --only-changed): keys are not compared here, so
 that nothing derived from the key is stored.
 
@@ -39,15 +42,25 @@ class BoroughScope:
     reason: str
 
 
-def daily_scope(conn, build_id: int, project: str, today: date) -> BoroughScope:
-    """The boroughs this build may rebuild alone (see the module's docstring), or None."""
+def batch_digests(conn) -> dict[str, str]:
+    """{borough: md5 of its batches' ids and statuses} (DfE's files belong to no borough)."""
+    return dict(conn.execute(
+        "select borough, md5(string_agg(batch_id::text || ':' || status, ',' order by batch_id)) "
+        "from audit.batches where borough is not null and source_kind <> 'dfe' "
+        "group by borough").fetchall())
+
+
+def daily_scope(conn, build_id: int, project: str, today: date,
+                batches: dict[str, str] | None = None) -> BoroughScope:
+    """The boroughs this build may rebuild alone (see the module's docstring), or None.
+    `batches`: batch_digests() now (read when not given)."""
     last = conn.execute(
-        "select build_id, outcome, started_at, built_project, built_today, gate_run_id "
+        "select build_id, outcome, built_project, built_today, built_batches, gate_run_id "
         "from audit.build_runs where build_id < %s order by build_id desc limit 1",
         (build_id,)).fetchone()
     if last is None:
         return BoroughScope(None, "no earlier build")
-    last_id, outcome, started_at, built_project, built_today, gate_run_id = last
+    last_id, outcome, built_project, built_today, built_batches, gate_run_id = last
     if outcome != "published":
         return BoroughScope(None, f"the last build ({last_id}) was {outcome}, not published")
     latest = conn.execute("select gate_run_id from audit.publications "
@@ -61,10 +74,10 @@ def daily_scope(conn, build_id: int, project: str, today: date) -> BoroughScope:
     crossed = sorted(d for d in census_dates().values() if built_today < d <= today)
     if crossed:
         return BoroughScope(None, f"the census of {crossed[0]} was reached since build {last_id}")
-    boroughs = [b for (b,) in conn.execute(
-        "select distinct borough from audit.batches where borough is not null "
-        "and source_kind <> 'dfe' and (started_at >= %s or finished_at >= %s) order by borough",
-        (started_at, started_at))]
+    if built_batches is None:
+        return BoroughScope(None, f"build {last_id} recorded no batches")
+    now = batch_digests(conn) if batches is None else batches
+    boroughs = sorted(b for b in set(now) | set(built_batches) if now.get(b) != built_batches.get(b))
     said = ", ".join(boroughs) if boroughs else "none"
     return BoroughScope(boroughs, f"boroughs with files since build {last_id}: {said}")
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from expectations.gate import close_abandoned_runs
 from expectations.publish import BUILD_SCHEMAS
@@ -73,11 +74,11 @@ class BuildRun:
         self.conn.execute("update audit.build_runs set dbt_project = %s where build_id = %s",
                           (digest, self.build_id))
 
-    def built(self, project: str, today, boroughs: list[str] | None) -> None:
+    def built(self, project: str, today, boroughs: list[str] | None, batches: dict[str, str]) -> None:
         """What this build's dbt builds on (the next daily build compares: sendwh/borough_scope.py)."""
         self.conn.execute("update audit.build_runs set built_project = %s, built_today = %s, "
-                          "built_boroughs = %s where build_id = %s",
-                          (project, today, boroughs, self.build_id))
+                          "built_boroughs = %s, built_batches = %s where build_id = %s",
+                          (project, today, boroughs, Jsonb(batches), self.build_id))
 
     def finish(self, outcome: str) -> None:
         self.outcome = outcome

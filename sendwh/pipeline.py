@@ -13,7 +13,7 @@ from datetime import date
 from expectations.publish import BUILD_SCHEMAS, PublishError, publish
 from foundation.database import analyze_raw, connect
 from foundation.schema import setup
-from sendwh.borough_scope import copy_published, daily_scope
+from sendwh.borough_scope import batch_digests, copy_published, daily_scope
 from sendwh.build_runs import BuildRefused, BuildRun, build_run, pause_point
 from sendwh.dbt_runner import borough_incremental_models, expected_relations, project_digest, run_dbt
 
@@ -57,7 +57,7 @@ def _build(run: BuildRun, today: str | None, select: str | None, quiet: bool,
     if only_changed and not select:
         boroughs = _borough_scope(run, project, today, say)
     elif not select:
-        run.built(project, _today(today), None)
+        run.built(project, _today(today), None, batch_digests(run.conn))
     if boroughs is not None:
         variables["changed_boroughs"] = boroughs
         if gate_sources_of is None:
@@ -80,9 +80,9 @@ def _today(today: str | None) -> date:
 def _borough_scope(run: BuildRun, project: str, today: str | None, say) -> list[str] | None:
     """The boroughs a daily build rebuilds (None: every borough), recorded with the build; the
     published tables of the models incremental by borough copied into the build schemas."""
-    day = _today(today)
-    scope = daily_scope(run.conn, run.build_id, project, day)
-    run.built(project, day, scope.boroughs)
+    day, batches = _today(today), batch_digests(run.conn)
+    scope = daily_scope(run.conn, run.build_id, project, day, batches)
+    run.built(project, day, scope.boroughs, batches)
     if scope.boroughs is None:
         say(f"dbt: every borough rebuilt ({scope.reason})")
         return None

@@ -134,6 +134,11 @@ def one_borough(sample_warehouse, tmp_path_factory):
             "day before": daily_scope(conn, last_id + 1, project, date(2026, 12, 30)),
             "other project": daily_scope(conn, last_id + 1, "0" * 64, date.fromisoformat(DAY_AFTER)),
         }
+        # a KC file whose load began before that build and is still going: KC has changed
+        conn.execute("insert into audit.batches (source_kind, borough, dataset, period, file_name, "
+                     "file_path, sha256, status) values ('case', 'KC', 'extract', '2026-12-31', "
+                     "'kc.xlsx', 'kc.xlsx', 'x', 'loading')")
+        out["scopes"]["KC loading"] = daily_scope(conn, last_id + 1, project, date.fromisoformat(DAY_AFTER))
         yield out
 
 
@@ -180,6 +185,7 @@ def test_it_publishes_what_a_whole_build_of_the_same_data_publishes(one_borough)
 def test_a_whole_build_is_needed_when_a_census_passed_or_the_project_changed(one_borough):
     scopes = one_borough["scopes"]
     assert scopes["same day"].boroughs == []
+    assert scopes["KC loading"].boroughs == ["KC"]
     assert scopes["census reached"].boroughs is None and "2027-01-21" in scopes["census reached"].reason
     assert scopes["day before"].boroughs is None and "before" in scopes["day before"].reason
     assert scopes["other project"].boroughs is None and "project changed" in scopes["other project"].reason
