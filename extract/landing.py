@@ -94,8 +94,11 @@ class _Blocks:
             self.ending = ending
         if (b"=" in block or b"@" in block) and any(f in block for f in self._formulas):
             raise NeedsReader("a cell may start like a formula")
-        long_lines = [line for line in block.split(b"\n") if len(line) > self.max_chars]
-        if any(len(c) > self.max_chars for line in long_lines for c in line.split(self.d)):
+        # measured in C: a line no longer than a cell may be has no cell too long; else every
+        # cell is measured (a Python loop over the cells of a file whose lines are all longer
+        # than that cost half the COPY's time)
+        if (max(map(len, block.split(b"\n"))) > self.max_chars and max(map(
+                len, block.replace(b"\n", self.d).split(self.d))) > self.max_chars):
             raise NeedsReader("a cell may be too long")
         quotes = block.count(b'"') if self.quoted else block.count(NO_QUOTE.encode())
         if quotes:
