@@ -373,32 +373,38 @@ class RecordExtract(_CaseExtract):
             raise NeedsReader("encoding")
         _, records, plans = self._header()
         records.close()
+        delimiter = self.case.get("delimiter", "|")
         create_landing(conn, "landing", 1)
         create_refused(conn)
-        landed = copy_file(conn, self.read_path, "landing", 1, self.case.get("delimiter", "|"),
-                           self.max_chars, quoted=False, whole_lines=True)
-        conn.execute(sql.SQL("create temp table records on commit drop as "
-                             "select n, string_to_array(c1, {}) as a from landing").format(
-            sql.Literal(self.case.get("delimiter", "|"))))
+        landed = copy_file(conn, self.read_path, "landing", 1, delimiter, self.max_chars,
+                           quoted=False, whole_lines=True)
+        d = sql.Literal(delimiter)
         trailer = sql.Literal(self.case["trailer_record"]["type"])
         widths = sql.SQL(" ").join(sql.SQL("when {} then {}").format(
             sql.Literal(rtype), sql.Literal(len(names))) for rtype, (_, names) in plans.items())
+        # each line's record type and number of fields, without splitting it into an array
         data, trailers, last_trailer, last, counted, shapes_ok = conn.execute(sql.SQL(
-            "select count(*) filter (where a[1] is distinct from {t}), "
-            "count(*) filter (where a[1] = {t}), max(n) filter (where a[1] = {t}), max(n), "
-            "min(a[2]) filter (where a[1] = {t}), coalesce(bool_and(coalesce("
-            "a[1] = {t} or cardinality(a) = case a[1] {w} else -1 end, false)), false) "
-            "from records").format(t=trailer, w=widths)).fetchone()
+            "select count(*) filter (where t is distinct from {t}), "
+            "count(*) filter (where t = {t}), max(n) filter (where t = {t}), max(n), "
+            "min(split_part(c1, {d}, 2)) filter (where t = {t}), coalesce(bool_and(coalesce("
+            "t = {t} or fields = case t {w} else -1 end, false)), false) from (select n, c1, "
+            "split_part(c1, {d}, 1) as t, length(c1) - length(replace(c1, {d}, '')) + 1 "
+            "as fields from landing offset 0) as typed").format(t=trailer, w=widths, d=d)
+        ).fetchone()
         if not (data and trailers == 1 and last_trailer == last == landed.records
                 and counted == str(data) and shapes_ok):
             raise NeedsReader("records, or their trailer")
-        tables = []
+        tables, sources = [], []
         for rtype, (plan, names) in plans.items():
             cells = {i: sql.SQL("a[{}]").format(sql.Literal(i + 1)) for i in range(len(names))}
-            table = table_sql(plan, self.date_style, self.path, landed.strip, cells=cells)
-            table.present = sql.SQL("a[1] = {}").format(sql.Literal(rtype))
-            tables.append(table)
-        return insert_all(conn, tables, "records", batch_id, self.borough, 2)
+            tables.append(table_sql(plan, self.date_style, self.path, landed.strip, cells=cells))
+            # only this type's lines split into fields (every line has its type's number of
+            # fields, checked above, so the type is the text before the first delimiter)
+            sources.append(sql.SQL(
+                "(select n, string_to_array(c1, {d}) as a from landing "
+                "where starts_with(c1, {prefix}) offset 0) as records").format(
+                    d=d, prefix=sql.Literal(rtype + delimiter)))
+        return insert_all(conn, tables, sources, batch_id, self.borough, 2)
 
     def rows(self) -> Iterator[tuple[RawTable, list[Any]]]:
         trl_spec = self.case["trailer_record"]

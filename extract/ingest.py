@@ -14,6 +14,7 @@ from extract.ledger_files import load_ledgers
 from extract.loader import LoadResult, load_file
 from extract.sen2_xml import Sen2Return
 from extract.source import SourceFile
+from foundation.database import connect
 
 log = logging.getLogger(__name__)
 SOURCE_KINDS = ("sen2", "case", "ledger", "dfe")
@@ -94,12 +95,15 @@ def ingest(kind: str, paths: list[Path], borough: str | None = None,
         # a borough's monthly ledgers together: extract/ledger_files.py
         return load_ledgers(found, progress)
     results = []
-    for path, who, root in found:
-        result = load_file(source_factory(kind, path, who if kind != "dfe" else None), path,
-                           kind, who if kind != "dfe" else None, root=root)
-        results.append(result)
-        if progress:
-            progress(result)
+    if not found:
+        return results
+    with connect(autocommit=True) as conn:     # one connection for all the files
+        for path, who, root in found:
+            result = load_file(source_factory(kind, path, who if kind != "dfe" else None),
+                               path, kind, who if kind != "dfe" else None, root=root, conn=conn)
+            results.append(result)
+            if progress:
+                progress(result)
     return results
 
 

@@ -9,8 +9,8 @@ same header:
 - files already loaded, files sharing a period (or their bytes) with another file given,
   files not in UTF-8 and files the reader refuses by their name or header take the
   one-by-one path, after the groups;
-- the rest are COPYed one after another into one landing table, each row tagged with its
-  file, and checked and cast in SQL by the one-file rules (LedgerExtract.table_sql), each
+- the rest are COPYed one after another (one COPY) into one landing table, each row tagged
+  with its file, and checked and cast in SQL by the one-file rules (LedgerExtract.table_sql), each
   file's fiscal year and month from its own name;
 - each file gets its own batch in audit.batches with its own row count, supersedes the
   batch of its period, and stands in for refused files of its name or period, all in the
@@ -35,7 +35,7 @@ from psycopg import sql
 
 from extract.entities import LEDGER_TABLE
 from extract.errors import RejectedFile
-from extract.landing import NeedsReader, column_names, copy_file, create_landing
+from extract.landing import NeedsReader, column_names, copy_files, create_landing
 from extract.layouts import get_layout
 from extract.ledger import MAX_CELL_CHARS, LedgerExtract
 from extract.loader import LoadResult, load_file, read_once
@@ -186,14 +186,13 @@ def _insert_group(conn: psycopg.Connection, members: list[_Member],
     width = len(members[0].key[1])
     create_landing(conn, "landing", width)
     create_refused(conn)
-    strip, counts = False, []
-    for source in sources:
-        landed = copy_file(conn, source.read_path, "landing", width,
-                           source.spec.get("delimiter", ","), MAX_CELL_CHARS)
-        if not landed.records:
+    landed = copy_files(conn, [s.read_path for s in sources], "landing", width,
+                        first.spec.get("delimiter", ","), MAX_CELL_CHARS)
+    for source, file_landed in zip(sources, landed):
+        if not file_landed.records:
             raise NeedsReader(f"{source.path.name}: no data rows")
-        strip = strip or landed.strip
-        counts.append(landed.records)
+    strip = any(x.strip for x in landed)
+    counts = [x.records for x in landed]
     # The landing table numbers its rows 1, 2, ... in the order copied: file f's rows start
     # at first_n[f], so width_bucket (a binary search of first_n) says each row's file, and
     # each file's facts are read from arrays by it: its batch, the year and month its name

@@ -27,6 +27,7 @@ import re
 import stat
 import tempfile
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -123,13 +124,18 @@ def read_once(path: Path, root: Path | None, into: Path, name: str | None = None
 
 
 def load_file(open_source: Callable[[], SourceFile], path: Path, source_kind: str,
-              borough: str | None = None, root: Path | None = None) -> LoadResult:
+              borough: str | None = None, root: Path | None = None,
+              conn: psycopg.Connection | None = None) -> LoadResult:
     """Load `path`; `open_source` builds a fresh reader for it (called again to explain errors).
-    `root` is the folder the file was found in (links may not lead out of it)."""
+    `root` is the folder the file was found in (links may not lead out of it). `conn`: an
+    autocommit connection to load with (the files of one `ingest` share one: a connection
+    of its own per file cost more than the statements of a small file); else one of its own.
+    Nothing of one file's load outlives it on the connection: its transaction ends, its
+    temporary tables are dropped at commit and its lock is released."""
     started = time.perf_counter()
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix="sendwh-load-") as private, \
-            connect(autocommit=True) as conn:
+            (nullcontext(conn) if conn is not None else connect(autocommit=True)) as conn:
         copy: Path | None = None
         try:
             copy, sha = read_once(path, root, Path(private))
@@ -202,9 +208,9 @@ def _load(conn: psycopg.Connection, source: SourceFile, sha: str, started: float
     conn.execute(sql.SQL("set local datestyle = {}").format(
         sql.Literal("ISO, DMY" if source.date_style == "DMY" else "ISO, YMD")))
     counts = _copy_rows(conn, source, batch_id)
-    for table in source.tables:
-        if counts.get(table.name) and table.key:
-            _reject_conflicting_keys(conn, source, table, batch_id)
+    keyed = [table for table in source.tables if counts.get(table.name) and table.key]
+    for table in _with_repeated_keys(conn, keyed, batch_id):
+        _reject_conflicting_keys(conn, source, table, batch_id)
     if source.period is None:
         raise RejectedFile(source.path, "the file does not say which period it covers")
     # Serialise loads of the same borough, dataset and period, then supersede.
@@ -370,19 +376,28 @@ def _stream_runs(cur: psycopg.Cursor, rows: Iterable[tuple[RawTable, list[Any]]]
     return counts
 
 
+def _with_repeated_keys(conn: psycopg.Connection, tables: list[RawTable],
+                        batch_id: int) -> list[RawTable]:
+    """The tables in which the batch repeats a key, asked of all the tables in one statement
+    (a round trip per table cost a small file more than the question). Most keys are never
+    repeated: grouping the keys alone says so, before the costlier comparison of whole rows
+    per key (_reject_conflicting_keys)."""
+    if not tables:
+        return []
+    repeated = conn.execute(sql.SQL("select {}").format(sql.SQL(", ").join(
+        sql.SQL("exists (select 1 from raw.{t} where batch_id = {b} group by {key} "
+                "having count(*) > 1)").format(
+            t=sql.Identifier(table.name), b=sql.Literal(batch_id),
+            key=sql.SQL(", ").join(map(sql.Identifier, table.key))) for table in tables))
+    ).fetchone()
+    return [table for table, again in zip(tables, repeated) if again]
+
+
 def _reject_conflicting_keys(conn: psycopg.Connection, source: SourceFile, table: RawTable,
                              batch_id: int) -> None:
     """The same key twice with different values rejects the file (exact repeats are kept
-    for the data-quality gates to count)."""
+    for the data-quality gates to count); called for a table whose keys repeat."""
     key = sql.SQL(", ").join(map(sql.Identifier, table.key))
-    # most keys are never repeated: a hash of the keys alone says so, before the costlier
-    # comparison of whole rows per key
-    repeated = conn.execute(sql.SQL(
-        "select exists (select 1 from raw.{t} where batch_id = %s group by {key} "
-        "having count(*) > 1)").format(t=sql.Identifier(table.name), key=key),
-        (batch_id,)).fetchone()[0]
-    if not repeated:
-        return
     other = [c for c in table.columns if c not in table.key]
     body = sql.SQL("row({})").format(sql.SQL(", ").join(map(sql.Identifier, other))) if other else sql.SQL("1")
     found = conn.execute(sql.SQL(

@@ -88,17 +88,25 @@ def _between(text: sql.Composable, earliest, latest) -> sql.Composable:
 
 
 def typed_column(column: str, data_type: str, kind: str, v: sql.Composable, dmy: bool,
-                 earliest=None, latest=None) -> ColumnSql:
-    """The checks of extract/values.py on the text value `v`, and its cast."""
+                 earliest=None, latest=None, text: sql.Composable | None = None) -> ColumnSql:
+    """The checks of extract/values.py on the text value `v`, and its cast. A date is cast
+    once, from `text` (the expression `v` names), as an inner value `d_<column>` that the
+    check and the value share (cast twice, in the check and for the value, the dates cost a
+    quarter more); without `text`, where it is used."""
     cast = sql.SQL("cast({} as {})").format
     type_name = sql.SQL(data_type)
     if kind == "date":
         # the session's datestyle reads day/month/year (DMY) or YYYY-MM-DD as the layout says
+        # (a text no date has raises in the cast: the loader then reads the file row by row)
         shapes = _ISO_SHAPES + (_DMY_SHAPES if dmy else [])
+        date = sql.SQL("date")
+        inner = [] if text is None else [(f"d_{column}", cast(text, date))]
+        d = cast(v, date) if text is None else sql.Identifier(f"d_{column}")
         ok = sql.SQL("translate({v}, '0123456789', '9999999999') = any({s}) and "
-                     "cast({v} as date) between {lo} and {hi}").format(
-            v=v, s=sql.Literal(shapes), lo=sql.Literal(earliest), hi=sql.Literal(latest))
-        return ColumnSql(column, cast(v, type_name), _or_null(v, ok))
+                     "{d} between {lo} and {hi}").format(
+            v=v, d=d, s=sql.Literal(shapes), lo=sql.Literal(earliest), hi=sql.Literal(latest))
+        return ColumnSql(column, d if data_type == "date" else cast(v, type_name),
+                         _or_null(v, ok), inner)
     if kind == "timestamp":
         ok = sql.SQL("{v} ~ {p} and {r}").format(
             v=v, p=sql.Literal(_TIMESTAMP),
@@ -126,12 +134,14 @@ class TableSql:
 
     types: dict[str, str]
 
-    def insert(self, landing: str, batch_id: int | sql.Composable, borough: str | None,
+    def insert(self, landing: str | sql.Composable, batch_id: int | sql.Composable, borough: str | None,
                first_row: int, row_ok: sql.Composable = TRUE) -> sql.Composed:
         """INSERT ... SELECT from the landing table; `row_ok` is checked on every landing row
-        (whether or not it gives this table a row). `batch_id`: a number, or the SQL of each
+        (whether or not it gives this table a row). `landing`: the landing table's name, or
+        the SQL of a relation over it with an alias. `batch_id`: a number, or the SQL of each
         row's batch (files landed together, extract/ledger_files.py)."""
         table = self.plan.table
+        landing = sql.Identifier(landing) if isinstance(landing, str) else landing
         batch = batch_id if isinstance(batch_id, sql.Composable) else sql.Literal(batch_id)
         prefix = [batch] + ([sql.Literal(borough)] if table.per_borough else [])
         values = [*prefix, sql.SQL("n + {}").format(sql.Literal(first_row - 1)),
@@ -142,14 +152,20 @@ class TableSql:
                 row_ok, self.present)
         inner = [sql.SQL("{} as {}").format(expr, sql.Identifier(name))
                  for c in self.columns for name, expr in c.inner]
-        # the inner values once per row (offset 0 keeps the planner from copying each
-        # expression into every check that names it)
-        source = sql.SQL("(select *, {} from {} offset 0) as landed").format(
-            sql.SQL(", ").join(inner), sql.Identifier(landing)) if inner else sql.Identifier(landing)
-        return sql.SQL("insert into raw.{t} ({cols}) select {values} from {source} where {where}"
+        if not inner:
+            source = sql.SQL("{} where {}").format(landing, where)
+        else:
+            # the inner values once per row (offset 0 keeps the planner from copying each
+            # expression into every check that names it), and only for the rows this table
+            # takes: `where` names landing columns alone, so it is applied below the offset
+            # (above it, every inner value was computed for every landing row: a pipe
+            # file's ten record types paid for all the file's rows ten times)
+            source = sql.SQL("(select *, {} from {} where {} offset 0) as landed").format(
+                sql.SQL(", ").join(inner), landing, where)
+        return sql.SQL("insert into raw.{t} ({cols}) select {values} from {source}"
                        ).format(t=sql.Identifier(table.name),
                                 cols=sql.SQL(", ").join(map(sql.Identifier, table.copy_columns)),
-                                values=sql.SQL(", ").join(values), source=source, where=where)
+                                values=sql.SQL(", ").join(values), source=source)
 
 
 def table_sql(plan: FieldPlan, date_style: str, path: Path, strip: bool = True,
@@ -177,8 +193,8 @@ def table_sql(plan: FieldPlan, date_style: str, path: Path, strip: bool = True,
         inner.append((f"v_{column}", text))
         check = checks[column]
         typed = typed_column(column, types.get(column, "text"), check.kind, v,
-                             date_style == "DMY", check.earliest, check.latest)
-        typed.inner = inner
+                             date_style == "DMY", check.earliest, check.latest, text)
+        typed.inner = inner + typed.inner
         typed.ok = typed.ok if ok is TRUE else sql.SQL("{} and {}").format(ok, typed.ok)
         if required:
             typed.ok = sql.SQL("{} is not null").format(v) if typed.ok is TRUE else \
@@ -192,14 +208,17 @@ def table_sql(plan: FieldPlan, date_style: str, path: Path, strip: bool = True,
     return TableSql(plan, columns, present, types)
 
 
-def insert_all(conn, tables: list[TableSql], landing: str, batch_id: int, borough: str | None,
-               first_row: int, row_ok: sql.Composable = TRUE) -> dict[str, int]:
-    """Each table's rows from the landing table; {raw table: rows} for those given any.
-    `row_ok` (checks of the whole row) is checked in the first table's pass."""
+def insert_all(conn, tables: list[TableSql], landing: str | list[sql.Composable], batch_id: int,
+               borough: str | None, first_row: int, row_ok: sql.Composable = TRUE
+               ) -> dict[str, int]:
+    """Each table's rows from the landing table (or from each table's own relation over it);
+    {raw table: rows} for those given any. `row_ok` (checks of the whole row) is checked in
+    the first table's pass."""
     counts: dict[str, int] = {}
     for i, table in enumerate(tables):
         with conn.cursor() as cur:
-            cur.execute(table.insert(landing, batch_id, borough, first_row,
+            cur.execute(table.insert(landing if isinstance(landing, str) else landing[i],
+                                     batch_id, borough, first_row,
                                      row_ok if i == 0 else TRUE))
             if cur.rowcount:
                 counts[table.plan.table.name] = counts.get(table.plan.table.name, 0) + cur.rowcount

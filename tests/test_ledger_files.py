@@ -114,3 +114,30 @@ def test_files_sharing_a_period_are_loaded_one_by_one_the_later_winning(files, d
     assert {r.status for r in results} == {"loaded"}
     assert by_path[second].superseded == [by_path[first].batch_id]
     assert {by_path[p].rows for p in others} == {3}
+
+
+def test_ledgers_copied_in_one_copy_keep_each_file_its_own_rows(files, db, monkeypatch):
+    """One COPY for the group: files of different lengths, one without a line end after its
+    last line, one with Windows line endings, each get exactly their own lines."""
+    extra = "2019/20,{p},H50200,5100,ACT,{amount}\n"
+    months = {1: _month(1).rstrip("\n"),                               # no final line end
+              2: _month(2) + extra.format(p=2, amount="2.00"),
+              3: (_month(3) + extra.format(p=3, amount="3.00") * 2).replace("\n", "\r\n"),
+              4: _month(4)}
+    paths = _write_months(files, months)
+
+    def one_by_one(*args, **kwargs):
+        raise AssertionError("a ledger of the group was loaded on its own")
+
+    with monkeypatch.context() as patched:
+        _no_reader(patched)
+        patched.setattr(ledger_files, "load_file", one_by_one)
+        together = ingest("ledger", [paths[0].parent], "HF")
+    assert [r.status for r in together] == ["loaded"] * 4, [r.reason for r in together]
+    assert [r.rows for r in together] == [3, 4, 5, 3]
+    landed = [_rows(db, r.batch_id) for r in together]
+    assert [row[0] for row in landed[0]] == [2, 3, 4]
+    assert landed[0][-1][1:] == (2019, 1, "H50100", "9000", "actual", "-2500.00")
+    assert landed[1][-1] == (5, 2019, 2, "H50200", "5100", "actual", "2.00")
+    assert [(row[0], row[2], row[6]) for row in landed[2][3:]] == [(5, 3, "3.00"), (6, 3, "3.00")]
+    assert [row[2] for row in landed[3]] == [4, 4, 4]
