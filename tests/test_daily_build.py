@@ -13,8 +13,13 @@ from tests.conftest import SAMPLE_TODAY, copy_of_database
 
 def published(conn) -> dict[str, str]:
     """{schema.relation: md5 of its rows in order} for the published marts and restricted models."""
+    return row_digests(conn, ("marts", "restricted"))
+
+
+def row_digests(conn, schemas: tuple[str, ...], tables_only: bool = False) -> dict[str, str]:
     names = conn.execute("select table_schema, table_name from information_schema.tables "
-                         "where table_schema in ('marts', 'restricted') order by 1, 2").fetchall()
+                         "where table_schema = any(%s) and (not %s or table_type = 'BASE TABLE') "
+                         "order by 1, 2", (list(schemas), tables_only)).fetchall()
     out = {}
     for schema, name in names:
         [(digest,)] = conn.execute(f'select md5(coalesce(string_agg(t::text, E\'\\n\' order by t::text), \'\')) '
@@ -77,15 +82,7 @@ DAY_AFTER = "2026-12-31"    # HF's files simulated a month on; no January census
 
 def intermediate(conn) -> dict[str, str]:
     """The same digest for the tables built in place (intermediate and pii)."""
-    names = conn.execute("select table_schema, table_name from information_schema.tables "
-                         "where table_schema in ('intermediate', 'pii') and table_type = 'BASE TABLE' "
-                         "order by 1, 2").fetchall()
-    out = {}
-    for schema, name in names:
-        [(digest,)] = conn.execute(f'select md5(coalesce(string_agg(t::text, E\'\\n\' order by t::text), \'\')) '
-                                   f'from "{schema}"."{name}" t').fetchall()
-        out[f"{schema}.{name}"] = digest
-    return out
+    return row_digests(conn, ("intermediate", "pii"), tables_only=True)
 
 
 def compiled_code() -> dict[str, str]:
