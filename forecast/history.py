@@ -9,21 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 SCHEMA = "restricted"
-QUERY = f"""
-select census_year, borough, person_key, age, need_group, placement_group
-from {SCHEMA}.forecast_history {{where}}
-order by borough, census_year
-"""
-
-
-def read_history(conn, boroughs: list[str] | None = None) -> dict[str, list[tuple]]:
-    """{borough: [(census_year, person_key, age, need_group, placement_group), ...]}."""
-    where = "where borough = any(%s)" if boroughs else ""
-    rows = conn.execute(QUERY.format(where=where), (boroughs,) if boroughs else ()).fetchall()
-    out: dict[str, list[tuple]] = {}
-    for year, borough, person, age, need, place in rows:
-        out.setdefault(borough, []).append((year, person, age, need, place))
-    return out
 
 
 class BoroughHistory(Mapping):
@@ -64,6 +49,13 @@ class BoroughHistory(Mapping):
 
     def __len__(self) -> int:
         return len(self._boroughs)
+
+
+def read_history(conn, boroughs: list[str] | None = None) -> dict[str, list[tuple]]:
+    """{borough: [(census_year, person_key, age, need_group, placement_group), ...]}, every
+    borough's (or these boroughs') rows at once."""
+    history = BoroughHistory(conn)
+    return dict((history.only(boroughs) if boroughs else history).items())
 
 
 def has_history(conn) -> bool:

@@ -54,26 +54,20 @@ class DemandSpool:
         return [b for (b,) in self.conn.execute(f"select distinct borough from {self.TABLE} order by 1")]
 
 
-def write_demand(conn, rows: list[dict] | DemandSpool, *, run_id: str, started_at: datetime,
+def write_demand(conn, spool: DemandSpool, *, run_id: str, started_at: datetime,
                  origin_year: int | None, settings: dict, summary: dict, carried: list[str] = (),
                  carried_from: str | None = None) -> None:
-    """Replace the forecast of every borough in `rows` (a list, or the run's DemandSpool) in one
-    transaction; the rows of the boroughs `carried` over from run `carried_from`
-    (forecast.carry) become this run's."""
-    spool = rows if isinstance(rows, DemandSpool) else None
-    boroughs = spool.boroughs() if spool else sorted({r["borough"] for r in rows})
+    """Replace the forecast of every borough in the run's `spool` in one transaction; the rows
+    of the boroughs `carried` over from run `carried_from` (forecast.carry) become this run's."""
+    columns = ", ".join(DEMAND_COLUMNS[1:])
     with conn.transaction():
         _record_run(conn, run_id, "borough", started_at, origin_year, settings, summary)
-        conn.execute("delete from forecast.demand where borough = any(%s)", (boroughs,))
+        conn.execute("delete from forecast.demand where borough = any(%s)", (spool.boroughs(),))
         if carried:
             conn.execute("update forecast.demand set run_id = %s where borough = any(%s) and run_id = %s",
                          (run_id, sorted(carried), carried_from))
-        if spool:
-            columns = ", ".join(DEMAND_COLUMNS[1:])
-            conn.execute(f"insert into forecast.demand (run_id, {columns}) "
-                         f"select %s, {columns} from {spool.TABLE}", (run_id,))
-        else:
-            _copy(conn, "forecast.demand", DEMAND_COLUMNS, (dict(r, run_id=run_id) for r in rows))
+        conn.execute(f"insert into forecast.demand (run_id, {columns}) "
+                     f"select %s, {columns} from {spool.TABLE}", (run_id,))
 
 
 def write_backtest(conn, metrics: list[dict], *, run_id: str, started_at: datetime,

@@ -59,9 +59,8 @@
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
-    {%- set tested = graph.nodes.get(model.attached_node) if execute and model.attached_node else none -%}
-    {%- if changed_boroughs() is not none and tested
-          and tested.config.incremental_strategy == 'borough_replace' -%}
+    {%- if changed_boroughs() is not none and execute and model.attached_node
+          and graph.nodes[model.attached_node].config.incremental_strategy == 'borough_replace' -%}
         {%- set where = "(" ~ (where or "true") ~ ") and " ~ borough_in_list() -%}
     {%- endif -%}
     {%- if where -%}
