@@ -43,6 +43,7 @@ from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
+from extract import sql_mapping
 from extract.entities import ALL_TABLES
 from extract.ingest import ingest, plan_loads
 from extract.layouts import all_layouts
@@ -59,6 +60,9 @@ CASE_LAYOUTS = {"csv": "HF CSV", "xlsx": "KC XLSX", "records": "WCC pipe file"}
 KIND_LAYOUTS = {"sen2": "SEN2 XML", "ledger": "ledgers", "dfe": "DfE CSV"}
 # issue 15's targets: loader rows/s over plain COPY rows/s, per layout
 TARGETS = {"HF CSV": 0.6, "WCC pipe file": 0.6, "ledgers": 0.6, "SEN2 XML": 0.35, "KC XLSX": 0.25}
+# the layouts loaded by landing COPY + SQL: each is loaded a second time with the SQL's value
+# checks switched off (`unchecked`), the ceiling of that design on this server
+LANDING_LAYOUTS = ("HF CSV", "WCC pipe file", "ledgers")
 LAYOUTS_SUFFIX = "-layouts.json"   # beside the results: loader-layouts.json
 SCALABLE_KINDS = ("sen2", "case", "ledger")
 ALL_KINDS = (*SCALABLE_KINDS, "dfe")
@@ -113,6 +117,8 @@ def child_main(spec: dict) -> int:
     comes from the parent. Prints one JSON line on stdout. Everything the loader uses was
     imported with this module, before the clock starts."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    if spec.get("unchecked"):
+        _switch_off_sql_checks()
     rss_before = _peak_rss_mb()
     profile = None
     if spec.get("profile"):
@@ -153,8 +159,17 @@ def child_main(spec: dict) -> int:
     return 0
 
 
-def run_child(kind: str, loads: list[dict], profile: bool = False) -> dict:
-    spec = json.dumps({"kind": kind, "loads": loads, "profile": profile})
+def _switch_off_sql_checks() -> None:
+    """The ceiling run, in its child only: every value the landing SQL checks
+    (extract/sql_mapping.py `checked`) is taken unchecked. The layout's mapping stays (cells
+    stripped, codes mapped, values cast, the rows filtered by table), as do the byte-level
+    checks and the key checks: what is left is what the landing design costs at the least."""
+    sql_mapping.checked = lambda value, ok, data_type: value
+
+
+def run_child(kind: str, loads: list[dict], profile: bool = False,
+              unchecked: bool = False) -> dict:
+    spec = json.dumps({"kind": kind, "loads": loads, "profile": profile, "unchecked": unchecked})
     proc = subprocess.run([sys.executable, "-m", "bench.loader_bench", "--child", spec],
                           cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True)
     if proc.returncode != 0:
@@ -307,6 +322,15 @@ def measure(db: BenchDatabase, kind: str, loads: list[dict], workdir: Path,
         "ru_maxrss_mb": round(loader["ru_maxrss_mb"], 1),
         "raw_copy_tables": raw["tables"],
     }
+    if result["layout"] in LANDING_LAYOUTS and raw_rps:
+        db.empty()
+        bare = run_child(kind, loads, unchecked=True)
+        if bare["rows"] != loader["rows"] or bare["statuses"] != loader["statuses"]:
+            raise RuntimeError(f"{result['layout']}: the run without SQL checks loaded "
+                               f"{bare['rows']} rows {bare['statuses']}, the loader "
+                               f"{loader['rows']} {loader['statuses']}")
+        result["unchecked_seconds"] = round(bare["seconds"], 3)
+        result["unchecked_ratio"] = round(bare["rows"] / bare["seconds"] / raw_rps, 3)
     if profile:
         db.empty()
         result["profile"] = run_child(kind, loads, profile=True).get("profile")
@@ -490,6 +514,8 @@ def layout_ratios(data: dict) -> list[dict]:
         item.update(rows=r["rows"], files=r["files"], loader_rows_per_s=r["loader_rows_per_s"],
                     raw_copy_rows_per_s=r["raw_copy_rows_per_s"], peak_rss_mb=r["peak_rss_mb"],
                     statuses=r["statuses"])
+        if "unchecked_ratio" in r:
+            item["ratio_without_sql_checks"] = r["unchecked_ratio"]
         if r["layout"] in TARGETS:
             item["target"] = TARGETS[r["layout"]]
             item["met"] = r["ratio"] is not None and r["ratio"] >= TARGETS[r["layout"]]
@@ -501,10 +527,18 @@ def _mb(value: float) -> str:
     return f"{value:.2f}" if value < 1 else f"{value:.1f}"
 
 
+def _without_checks(r: dict) -> str:
+    return f" ({r['unchecked_ratio']} without the SQL checks)" if "unchecked_ratio" in r else ""
+
+
+def _unchecked(r: dict) -> str:
+    return f"{r['unchecked_ratio']:.2f}" if "unchecked_ratio" in r else "-"
+
+
 def print_tables(data: dict, console) -> None:
     table = Table(title="Loader vs plain COPY, by layout and scale")
     for name in ("scale", "layout", "files", "rows", "largest MB", "loader s", "loader rows/s",
-                 "COPY s", "COPY rows/s", "ratio", "peak RSS MB"):
+                 "COPY s", "COPY rows/s", "ratio", "no SQL checks", "peak RSS MB"):
         table.add_column(name, justify="left" if name == "layout" else "right")
     for r in data["runs"]:
         kind = r["layout"] + ("" if set(r["statuses"]) == {"loaded"} else f" {r['statuses']}")
@@ -512,20 +546,20 @@ def print_tables(data: dict, console) -> None:
                       _mb(r["largest_file_mb"]), f"{r['loader_seconds']:.1f}",
                       f"{r['loader_rows_per_s']:,}", f"{r['raw_copy_seconds']:.2f}",
                       f"{r['raw_copy_rows_per_s']:,}", f"{r['ratio']:.2f}" if r["ratio"] else "-",
-                      f"{r['peak_rss_mb']:.0f}")
+                      _unchecked(r), f"{r['peak_rss_mb']:.0f}")
     if data["runs"]:
         console.print(table)
     if data["file_sizes"]:
         sizes = Table(title="One file growing: does the loader's memory stay flat?")
         for name in ("layout", "size", "file MB", "rows", "loader s", "loader rows/s",
-                     "COPY rows/s", "ratio", "RSS before MB", "peak RSS MB"):
+                     "COPY rows/s", "ratio", "no SQL checks", "RSS before MB", "peak RSS MB"):
             sizes.add_column(name, justify="left" if name == "layout" else "right")
         for r in data["file_sizes"]:
             kind = r["layout"] + ("" if set(r["statuses"]) == {"loaded"} else f" {r['statuses']}")
             sizes.add_row(kind, f"x{r['times']}", _mb(r["largest_file_mb"]), f"{r['rows']:,}",
                           f"{r['loader_seconds']:.1f}", f"{r['loader_rows_per_s']:,}",
                           f"{r['raw_copy_rows_per_s']:,}",
-                          f"{r['ratio']:.2f}" if r["ratio"] else "-",
+                          f"{r['ratio']:.2f}" if r["ratio"] else "-", _unchecked(r),
                           f"{r['rss_before_load_mb']:.0f}", f"{r['peak_rss_mb']:.0f}")
         console.print(sizes)
     for r in [*data["runs"], *data["file_sizes"]]:
@@ -616,7 +650,8 @@ def run(args: argparse.Namespace) -> dict:
                         say(f"    {result['files']} files, {result['rows']:,} rows: loader "
                             f"{result['loader_seconds']:.1f} s ({result['loader_rows_per_s']:,}/s),"
                             f" COPY {result['raw_copy_seconds']:.2f} s "
-                            f"({result['raw_copy_rows_per_s']:,}/s), ratio {result['ratio']}, "
+                            f"({result['raw_copy_rows_per_s']:,}/s), ratio {result['ratio']}"
+                            f"{_without_checks(result)}, "
                             f"peak RSS {result['peak_rss_mb']:.0f} MB")
                 if scale == 1 and want_sizes:
                     sizes_dir = workroot / "file-sizes"
@@ -631,7 +666,8 @@ def run(args: argparse.Namespace) -> dict:
                         report.save()
                         path.unlink()
                         say(f"    {result['rows']:,} rows, {result['loader_rows_per_s']:,} rows/s,"
-                            f" ratio {result['ratio']}, peak RSS {result['peak_rss_mb']:.0f} MB")
+                            f" ratio {result['ratio']}{_without_checks(result)}, "
+                            f"peak RSS {result['peak_rss_mb']:.0f} MB")
                 shutil.rmtree(sample, ignore_errors=True)
         report.data["complete"] = not report.data.get("errors")
     finally:
